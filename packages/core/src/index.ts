@@ -1,0 +1,24 @@
+/**
+ * @ssmjs/core — tensors, autograd and backends for ssm.js.
+ * The cpu backend is registered on import; wasm and webgpu register themselves from their modules.
+ */
+import './backends/cpu/index';
+
+export type { DType, TypedArray } from './dtype';
+export * from './errors';
+export type { Backend, DataId, TensorInfo, KernelFn, Attrs } from './backend';
+export type { GradientFn } from './engine';
+export { Tensor } from './tensor';
+export { Generator, manualSeed, globalGenerator } from './random';
+export { memory, tidy, keep, dispose, type MemoryInfo } from './memory';
+export { setBackend, getBackend, registerBackend, registerKernel, registerGradient, runKernel, toBackend, type BackendName } from './backends';
+export { computeGradients, grad, grads, valueAndGrad, valueAndGrads, noGrad } from './autograd';
+export { checkGradients, type GradientCheckOptions, type GradientCheckResult } from './gradcheck';
+export { CpuBackend, CpuData } from './backends/cpu/index';
+
+export * from './ops/creation';
+export { add, sub, mul, div, neg, exp, log, broadcastTo, unbroadcast } from './ops/arithmetic';
+export { sum, type ReduceOptions } from './ops/reduce';
+export { reshape } from './ops/shape';
+export { matmul, type MatmulOptions } from './ops/matmul';
+export { sizeOf, broadcastShapes } from './shape';
