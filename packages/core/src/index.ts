@@ -22,3 +22,4 @@ export { sum, type ReduceOptions } from './ops/reduce';
 export { reshape } from './ops/shape';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { sizeOf, broadcastShapes } from './shape';
+export * from './io/index';
