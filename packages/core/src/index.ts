@@ -17,9 +17,14 @@ export { checkGradients, type GradientCheckOptions, type GradientCheckResult } f
 export { CpuBackend, CpuData } from './backends/cpu/index';
 
 export * from './ops/creation';
-export { add, sub, mul, div, neg, exp, log, broadcastTo, unbroadcast } from './ops/arithmetic';
-export { sum, type ReduceOptions } from './ops/reduce';
-export { reshape } from './ops/shape';
+export {
+  add, sub, mul, div, neg, exp, log, broadcastTo, unbroadcast, pow, maximum, minimum, sqrt, rsqrt, abs, square, sign,
+  tanh, sigmoid, silu, softplus, erf, gelu, type GeluOptions,
+} from './ops/arithmetic';
+export { sum, mean, max, logsumexp, argmax, type ReduceOptions } from './ops/reduce';
+export { reshape, transpose, slice, concat, stack, pad, gather, scatterAdd, embedding, where, cast, oneHot } from './ops/shape';
+export { softmax, logSoftmax, crossEntropy, conv1d, rmsNorm, type CrossEntropyOptions } from './ops/nn';
+export { rfft, irfft } from './ops/fft';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { sizeOf, broadcastShapes } from './shape';
 export * from './io/index';

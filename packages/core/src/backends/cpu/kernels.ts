@@ -2,10 +2,14 @@ import type { Attrs, KernelFn, TensorInfo } from '../../backend';
 import { engine } from '../../engine';
 import { broadcastShapes, sizeOf, stridesOf } from '../../shape';
 import type { CpuBackend } from './backend';
+import { erf, erfc } from './special';
+import { registerFftKernels } from './fft';
+import { registerNnKernels } from './nn-kernels';
+import { registerShapeKernels } from './shape-kernels';
 
-type CpuKernel = KernelFn<CpuBackend>;
+export type CpuKernel = KernelFn<CpuBackend>;
 
-function register(name: string, fn: CpuKernel): void {
+export function register(name: string, fn: CpuKernel): void {
   engine.registerKernel(name, 'cpu', fn as KernelFn);
 }
 
@@ -52,6 +56,8 @@ function binary(name: string, f: (a: number, b: number) => number): void {
     return be.output(shape, 'float32', out);
   });
 }
+
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
 
 /** An elementwise unary kernel. */
 function unary(name: string, f: (x: number, attrs: Attrs) => number): void {
@@ -117,8 +123,37 @@ export function registerCpuKernels(): void {
   unary('neg', (x) => -x);
   unary('exp', (x) => Math.exp(x));
   unary('log', (x) => Math.log(x));
+  unary('sqrt', (x) => Math.sqrt(x));
+  unary('rsqrt', (x) => 1 / Math.sqrt(x));
+  unary('abs', (x) => Math.abs(x));
+  unary('square', (x) => x * x);
+  unary('sign', (x) => Math.sign(x));
+  unary('tanh', (x) => Math.tanh(x));
+  unary('sigmoid', (x) => 1 / (1 + Math.exp(-x)));
+  unary('silu', (x) => x / (1 + Math.exp(-x)));
+  // PyTorch's threshold: above 20, log1p(exp(x)) equals x in float32.
+  unary('softplus', (x) => (x > 20 ? x : Math.log1p(Math.exp(x))));
+  unary('erf', (x) => erf(x));
+  unary('gelu', (x, attrs) => {
+    if (attrs.approximate === 'tanh') return 0.5 * x * (1 + Math.tanh(GELU_TANH_SCALE * (x + 0.044715 * x * x * x)));
+    // x·Φ(x) with Φ(x) = erfc(−x/√2)/2: keeps relative accuracy in the far negative tail.
+    return 0.5 * x * erfc(-x * Math.SQRT1_2);
+  });
+
+  binary('pow', (a, b) => Math.pow(a, b));
+  binary('maximum', (a, b) => (a >= b || Number.isNaN(a) ? a : b));
+  binary('minimum', (a, b) => (a <= b || Number.isNaN(a) ? a : b));
 
   reduce('sum', 0, (acc, x) => acc + x);
+  reduce('mean', 0, (acc, x) => acc + x, (acc, count) => acc / count);
+  // NaN wins, as in torch.amax.
+  reduce('max', -Infinity, (acc, x) => (x > acc || Number.isNaN(x) ? x : acc));
+  registerLogsumexp();
+  registerArgmax();
+
+  registerShapeKernels();
+  registerNnKernels();
+  registerFftKernels();
 
   // Batched matmul: a [..., M, K] (or [..., K, M] with transposeA), b [..., K, N] (or [..., N, K]);
   // batch dims broadcast. The ops layer has checked the shapes and passes outShape.
@@ -188,5 +223,55 @@ export function registerCpuKernels(): void {
       }
     }
     return be.output(shape, a.dtype, a.dtype === 'int32' ? Int32Array.from(out) : out);
+  });
+}
+
+/** log Σ exp over axes, shifted by the maximum so large inputs do not overflow. */
+function registerLogsumexp(): void {
+  register('logsumexp', ([a], attrs, be) => {
+    const x = be.values(a);
+    const { outer, reduced, outShape } = reductionPlan(a, attrs.axes as number[], attrs.keepDims === true);
+    const out = new Float32Array(outer.length);
+    for (let o = 0; o < outer.length; o++) {
+      const base = outer[o];
+      let max = -Infinity;
+      for (let r = 0; r < reduced.length; r++) max = Math.max(max, x[base + reduced[r]]);
+      if (!Number.isFinite(max)) {
+        out[o] = reduced.length === 0 ? -Infinity : max;
+        continue;
+      }
+      let acc = 0;
+      for (let r = 0; r < reduced.length; r++) acc += Math.exp(x[base + reduced[r]] - max);
+      out[o] = max + Math.log(acc);
+    }
+    return be.output(outShape, 'float32', out);
+  });
+}
+
+/** Index of the first maximum along one axis (NaN counts as the maximum, like torch). */
+function registerArgmax(): void {
+  register('argmax', ([a], attrs, be) => {
+    const axis = attrs.axis as number;
+    const x = be.values(a);
+    const outer = sizeOf(a.shape.slice(0, axis));
+    const n = a.shape[axis];
+    const inner = sizeOf(a.shape.slice(axis + 1));
+    const out = new Int32Array(outer * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * n * inner + i;
+        let best = 0;
+        let bestValue = x[base];
+        for (let k = 1; k < n && !Number.isNaN(bestValue); k++) {
+          const v = x[base + k * inner];
+          if (v > bestValue || Number.isNaN(v)) {
+            best = k;
+            bestValue = v;
+          }
+        }
+        out[o * inner + i] = best;
+      }
+    }
+    return be.output([...a.shape.slice(0, axis), ...a.shape.slice(axis + 1)], 'int32', out);
   });
 }

@@ -1,0 +1,101 @@
+import { engine } from '../engine';
+import { ShapeError, ValueError, shapeStr } from '../errors';
+import { normalizeAxes } from '../shape';
+import type { Tensor } from '../tensor';
+import { abs, add, div, exp, mul, rsqrt, sign, sub } from './arithmetic';
+import { mean, sum } from './reduce';
+import { cast, gather, oneHot, pad, reshape, slice, stack } from './shape';
+import { arange } from './creation';
+import { assertFloat, assertInt, run1 } from './util';
+
+/** exp(x) normalized to sum 1 along `axis`. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  assertFloat('softmax', 'x', x);
+  return run1('softmax', [x], { axis: normalizeAxes('softmax', axis, x.rank)[0] });
+}
+engine.registerGradient('softmax', ([dy], { outputs: [y], attrs }) => {
+  // dx = y·(dy − Σ dy·y) along the axis.
+  return [mul(y, sub(dy, sum(mul(dy, y), attrs.axis as number, { keepDims: true })))];
+});
+
+/** x − logsumexp(x) along `axis`. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  assertFloat('logSoftmax', 'x', x);
+  return run1('logSoftmax', [x], { axis: normalizeAxes('logSoftmax', axis, x.rank)[0] });
+}
+engine.registerGradient('logSoftmax', ([dy], { outputs: [y], attrs }) => {
+  // dx = dy − softmax·Σ dy along the axis.
+  return [sub(dy, mul(exp(y), sum(dy, attrs.axis as number, { keepDims: true })))];
+});
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are left out of the loss and of the mean (torch's default −100). */
+  ignoreIndex?: number;
+}
+
+/** Mean over the non-ignored rows of −log softmax(logits)[row, target] (torch's F.cross_entropy). */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  assertFloat('crossEntropy', 'logits', logits);
+  assertInt('crossEntropy', 'targets', targets);
+  if (logits.rank !== 2 || targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
+    throw new ShapeError('crossEntropy', `expected logits [N, C] and targets [N], got ${shapeStr(logits.shape)} and ${shapeStr(targets.shape)}`);
+  }
+  if (!Number.isInteger(ignoreIndex)) throw new ValueError('crossEntropy', `ignoreIndex must be an integer, got ${ignoreIndex}`);
+  return run1('crossEntropy', [logits, targets], { ignoreIndex });
+}
+engine.registerGradient('crossEntropy', ([dy], { inputs: [logits, targets], attrs }) => {
+  // d/dlogits = (softmax − onehot(target))·valid / count, valid = (target ≠ ignoreIndex) as 0/1.
+  const C = logits.shape[1];
+  const valid = sign(abs(sub(cast(targets, 'float32'), attrs.ignoreIndex as number)));
+  const count = sum(valid);
+  const perRow = reshape(div(mul(valid, dy), count), [-1, 1]);
+  return [mul(sub(softmax(logits, 1), oneHot(targets, C)), perRow), null];
+});
+
+/**
+ * Mamba's causal depthwise conv: x [B, C, L], weight [C, K], bias [C] (optional);
+ * y[b,c,t] = bias[c] + Σ_k weight[c,k]·x[b,c,t−K+1+k], zeros before t = 0 (K−1 zeros on the left).
+ */
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  assertFloat('conv1d', 'x', x);
+  assertFloat('conv1d', 'weight', weight);
+  if (bias) assertFloat('conv1d', 'bias', bias);
+  const expected = () => `expected x [B, C, L], weight [C, K], bias [C], got x ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)}${bias ? `, bias ${shapeStr(bias.shape)}` : ''}`;
+  if (x.rank !== 3 || weight.rank !== 2 || weight.shape[0] !== x.shape[1] || weight.shape[1] < 1) throw new ShapeError('conv1d', expected());
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== x.shape[1])) throw new ShapeError('conv1d', expected());
+  return run1('conv1d', bias ? [x, weight, bias] : [x, weight]);
+}
+engine.registerGradient('conv1d', ([dy], { inputs: [x, weight, bias] }) => {
+  const [B, C, L] = x.shape;
+  const K = weight.shape[1];
+  // dx is the same conv run backwards in time: reverse dy, convolve, reverse again.
+  const reversed = arange(L - 1, -1, -1, 'int32');
+  const dx = gather(conv1d(gather(dy, reversed, 2), weight), reversed, 2);
+  // dw[c,k] = Σ_{b,t} dy[b,c,t]·x[b,c,t−K+1+k]: one shifted copy of x per tap.
+  const padded = pad(x, [[0, 0], [0, 0], [K - 1, 0]]);
+  const taps = Array.from({ length: K }, (_, k) => sum(mul(dy, slice(padded, [0, 0, k], [B, C, L])), [0, 2]));
+  const dw = stack(taps, 1);
+  return bias ? [dx, dw, sum(dy, [0, 2])] : [dx, dw];
+});
+
+/** x·rsqrt(mean(x², last axis) + eps)·weight, with x [..., D] and weight [D]. */
+export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-5): Tensor {
+  assertFloat('rmsNorm', 'x', x);
+  assertFloat('rmsNorm', 'weight', weight);
+  if (x.rank < 1 || weight.rank !== 1 || weight.shape[0] !== x.shape[x.rank - 1]) {
+    throw new ShapeError('rmsNorm', `expected x [..., D] and weight [D], got ${shapeStr(x.shape)} and ${shapeStr(weight.shape)}`);
+  }
+  if (!(eps >= 0)) throw new ValueError('rmsNorm', `eps must be ≥ 0, got ${eps}`);
+  return run1('rmsNorm', [x, weight], { eps });
+}
+engine.registerGradient('rmsNorm', ([dy], { inputs: [x, weight], attrs }) => {
+  // With r = rsqrt(mean(x²) + eps) and g = dy·w: dx = r·g − x·r³·mean(g·x); dw = Σ over rows of dy·x·r.
+  const last = x.rank - 1;
+  const r = rsqrt(add(mean(mul(x, x), last, { keepDims: true }), attrs.eps as number));
+  const g = mul(dy, weight);
+  const dx = sub(mul(g, r), mul(mul(x, mul(r, mul(r, r))), mean(mul(g, x), last, { keepDims: true })));
+  const leading = x.shape.map((_, i) => i).slice(0, last);
+  const dw = leading.length > 0 ? sum(mul(dy, mul(x, r)), leading) : mul(dy, mul(x, r));
+  return [dx, dw];
+});
