@@ -123,7 +123,10 @@ export function discretizeDense(A: Float64Array, B: Float64Array, dt: number, me
   return { dA: luSolve(lu, right, n), dB: luSolve(lu, B.map((v) => dt * v), m) };
 }
 
-/** Runs x_{k+1} = Ā x_k + B̄ u_k from x_0 = `x0` (default 0) over the scalar inputs u; returns every state (L×N). */
+/**
+ * Runs x_{k+1} = Ā x_k + B̄ u_k from x_0 = `x0` (default 0) over the scalar inputs u (B̄ has one column) and
+ * returns the state after each input, row-major L×N (row k is x_{k+1}).
+ */
 export function runDense(system: DiscreteDense, u: ArrayLike<number>, x0?: Float64Array): Float64Array {
   const n = system.dB.length;
   checkLength('runDense', 'dA', system.dA, n * n);

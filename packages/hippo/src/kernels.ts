@@ -81,13 +81,13 @@ function checkDplr(fn: string, ssm: DplrSsm): { half: number; rank: number } {
 }
 
 /**
- * The length-L S4 kernel of a DPLR SSM with bilinear discretization, computed in O((N + L) log L)-ish work
- * without forming Ā. `C` is read as C̃ = (I − Ā^L)ᵀ C, the quantity S4 trains (see `dplrCTilde`), so the
- * result equals the unrolled K_l = 2·Re… = Cᵀ Ā^l B̄ of the original C exactly.
+ * The length-L S4 kernel of a DPLR SSM with bilinear discretization, in O(N·L + L log L) work without forming
+ * Ā. `C` is read as C̃ = (I − Ā^L)ᵀ C, the parameter S4 trains (see `dplrCTilde`); the result then equals the
+ * unrolled kernel K_l = Cᵀ Ā^l B̄ of the original C.
  *
- * At ω_k = e^{−2πik/L}, z_k = 2(1 − ω_k)/(1 + ω_k):
- *   K̂(ω) = 2/(1 + ω) · [k_BC − k_QB (I + k_QP)⁻¹ k_CP],  k_XY = Σ_full dt·X_n Y_n / (z − dt·λ_n),
- * with Q = conj(P) (Woodbury), and K = irfft(K̂).
+ * At ω_k = e^{−2πik/L}, z_k = 2(1 − ω_k)/(1 + ω_k), k = 0…⌊L/2⌋:
+ *   K̂(ω) = 2/(1 + ω) · [k_BC − k_BQ (I + k_PQ)⁻¹ k_PC],  k_XY = Σ_full dt·X_n Y_n / (z − dt·λ_n),
+ * with Q = conj(P) (Woodbury), and K = irfft(K̂, L).
  */
 export function dplrKernel(ssm: DplrSsm & { L: number }): Float64Array {
   const { half, rank } = checkDplr('dplrKernel', ssm);
