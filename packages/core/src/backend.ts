@@ -29,6 +29,8 @@ export interface Backend {
   memory(): { bytes: number; buffers: number };
   /** Submits queued work (GPU command batches); a no-op where work runs eagerly. */
   flush?(): void;
+  /** A kernel for an op that has none registered for this backend (wasm: the cpu kernel run on views). */
+  fallbackKernel?(name: string): KernelFn | undefined;
   dispose?(): void;
 }
 

@@ -112,6 +112,10 @@ class Engine {
     this.gradients.set(name, fn);
   }
 
+  getKernel(name: string, backendName: string): KernelFn | undefined {
+    return this.kernels.get(name)?.get(backendName);
+  }
+
   hasKernel(name: string, backendName: string): boolean {
     return this.kernels.get(name)?.has(backendName) ?? false;
   }
@@ -126,7 +130,8 @@ class Engine {
       }
     }
     // '*' kernels only rearrange metadata (reshape) and serve every backend.
-    const kernel = this.kernels.get(name)?.get(backend.name) ?? this.kernels.get(name)?.get('*');
+    // A backend may offer a fallback for ops it has no kernel of its own for (wasm: the cpu kernel on views).
+    const kernel = this.kernels.get(name)?.get(backend.name) ?? this.kernels.get(name)?.get('*') ?? backend.fallbackKernel?.(name);
     if (!kernel) throw new BackendError(`${name}: no kernel registered for backend '${backend.name}'`);
     const result = kernel(inputs, attrs, backend);
     const outputs = (Array.isArray(result) ? result : [result]).map((info) => this.wrap(info, backend));
