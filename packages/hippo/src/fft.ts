@@ -121,3 +121,26 @@ function bluestein(re: Float64Array, im: Float64Array, inverse: boolean): void {
     im[k] = r * chirpIm[k] + i * chirpRe[k];
   }
 }
+
+/**
+ * The causal convolution y_t = Σ_{j ≤ t} k_j u_{t−j} for t < u.length, by FFTs of a power-of-two length
+ * ≥ u.length + k.length − 1 (no wrap-around), as S4 layers apply their kernels.
+ */
+export function fftConvolve(u: ArrayLike<number>, k: ArrayLike<number>): Float64Array {
+  const length = u.length;
+  if (length === 0 || k.length === 0) return new Float64Array(length);
+  let size = 1;
+  while (size < length + k.length - 1) size *= 2;
+  const ur = new Float64Array(size);
+  const kr = new Float64Array(size);
+  for (let t = 0; t < length; t++) ur[t] = u[t];
+  for (let t = 0; t < k.length; t++) kr[t] = k[t];
+  const uf = fft({ re: ur, im: new Float64Array(size) });
+  const kf = fft({ re: kr, im: new Float64Array(size) });
+  const product = { re: new Float64Array(size), im: new Float64Array(size) };
+  for (let f = 0; f < size; f++) {
+    product.re[f] = uf.re[f] * kf.re[f] - uf.im[f] * kf.im[f];
+    product.im[f] = uf.re[f] * kf.im[f] + uf.im[f] * kf.re[f];
+  }
+  return fft(product, true).re.slice(0, length);
+}

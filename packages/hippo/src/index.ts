@@ -15,6 +15,17 @@ export type { S4DKind, S4DInit, S4DInitOptions } from './s4d';
 export { s4dInit } from './s4d';
 export type { DiscretizationMethod, DiscreteDiagonal, DiscreteDense } from './discretize';
 export { discretizeDiagonal, discretizeDense, runDense } from './discretize';
-export { fft, irfft } from './fft';
+export { fft, irfft, fftConvolve } from './fft';
 export type { DiagonalSsm, DplrSsm, DenseComplexSsm } from './kernels';
-export { s4dKernel, dplrKernel, dplrCTilde, dplrToDense, unrollKernel, complexSolve, complexMatmul } from './kernels';
+export {
+  s4dKernel,
+  s4dRecurrence,
+  dplrKernel,
+  dplrCTilde,
+  dplrCFromTilde,
+  dplrToDense,
+  denseRecurrence,
+  unrollKernel,
+  complexSolve,
+  complexMatmul,
+} from './kernels';

@@ -479,20 +479,15 @@ export function dplrCTilde(ssm: DplrSsm, L: number): ComplexArray {
   const { dA, C } = dplrToDense(ssm);
   const n = C.re.length;
   const half = n / 2;
-  let power: ComplexArray | null = null;
-  let base = dA;
-  for (let e = L; e > 0; e = Math.floor(e / 2)) {
-    if (e % 2 === 1) power = power ? complexMatmul(power, base, n, n, n) : base;
-    if (e > 1) base = complexMatmul(base, base, n, n, n);
-  }
+  const power = complexPower(dA, n, L);
   const out = complexZeros(half);
   for (let m = 0; m < half; m++) {
     // (Ā^L)ᵀ C at index m = Σ_i (Ā^L)[i][m] C_i
     let sr = 0;
     let si = 0;
     for (let i = 0; i < n; i++) {
-      const ar = power!.re[i * n + m];
-      const ai = power!.im[i * n + m];
+      const ar = power.re[i * n + m];
+      const ai = power.im[i * n + m];
       sr += ar * C.re[i] - ai * C.im[i];
       si += ar * C.im[i] + ai * C.re[i];
     }
@@ -514,4 +509,84 @@ export function unrollKernel(system: DenseComplexSsm, L: number): Float64Array {
     if (l + 1 < L) x = complexMatmul(system.dA, x, n, n, 1);
   }
   return kernel;
+}
+
+/**
+ * The inverse of `dplrCTilde`: the output matrix C (first N/2 entries) with (I − Ā^L)ᵀ C = C̃, where `ssm.C`
+ * holds C̃. This is what recurrent stepping needs from a trained S4 kernel. Throws if I − Ā^L is singular.
+ */
+export function dplrCFromTilde(ssm: DplrSsm, L: number): ComplexArray {
+  checkSize('dplrCFromTilde', 'L', L);
+  const { dA, C: cTildeFull } = dplrToDense(ssm);
+  const n = cTildeFull.re.length;
+  const half = n / 2;
+  const power = complexPower(dA, n, L);
+  // M = (I − Ā^L)ᵀ
+  const M = complexZeros(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      M.re[i * n + j] = (i === j ? 1 : 0) - power.re[j * n + i];
+      M.im[i * n + j] = -power.im[j * n + i];
+    }
+  }
+  const [re, im] = complexSolve(M, cTildeFull, n, 1);
+  return { re: re.slice(0, half), im: im.slice(0, half) };
+}
+
+/** A^e for a complex n×n matrix by repeated squaring (e ≥ 1). */
+function complexPower(a: ComplexArray, n: number, e: number): ComplexArray {
+  let result: ComplexArray | null = null;
+  let base = a;
+  for (let rest = e; rest > 0; rest = Math.floor(rest / 2)) {
+    if (rest % 2 === 1) result = result ? complexMatmul(result, base, n, n, n) : base;
+    if (rest > 1) base = complexMatmul(base, base, n, n, n);
+  }
+  return result!;
+}
+
+/**
+ * y_t = Cᵀ x_{t+1} with x_{t+1} = Ā x_t + B̄ u_t, x_0 = 0: the recurrent (generation) path of a dense system,
+ * which must equal the causal convolution of u with `unrollKernel(system, ·)`. The real part is returned.
+ */
+export function denseRecurrence(system: DenseComplexSsm, u: ArrayLike<number>): Float64Array {
+  const n = system.C.re.length;
+  const y = new Float64Array(u.length);
+  let x = complexZeros(n);
+  for (let t = 0; t < u.length; t++) {
+    x = complexMatmul(system.dA, x, n, n, 1);
+    for (let i = 0; i < n; i++) {
+      x.re[i] += system.dB.re[i] * u[t];
+      x.im[i] += system.dB.im[i] * u[t];
+    }
+    let out = 0;
+    for (let i = 0; i < n; i++) out += system.C.re[i] * x.re[i] - system.C.im[i] * x.im[i];
+    y[t] = out;
+  }
+  return y;
+}
+
+/**
+ * The recurrent path of a diagonal SSM (S4D): x_{t+1} = Ā ⊙ x_t + B̄ u_t, y_t = 2·Re Σ_n C_n x_{t+1,n}, in O(N)
+ * per step. Equals the causal convolution of u with `s4dKernel`.
+ */
+export function s4dRecurrence(ssm: DiagonalSsm & { method: DiscretizationMethod }, u: ArrayLike<number>): Float64Array {
+  const { A, B, C, dt, method } = ssm;
+  const half = A.re.length;
+  checkLength('s4dRecurrence', 'C.re', C.re, half);
+  const { dA, dB } = discretizeDiagonal(A, B, dt, method);
+  const xr = new Float64Array(half);
+  const xi = new Float64Array(half);
+  const y = new Float64Array(u.length);
+  for (let t = 0; t < u.length; t++) {
+    let out = 0;
+    for (let n = 0; n < half; n++) {
+      const r = dA.re[n] * xr[n] - dA.im[n] * xi[n] + dB.re[n] * u[t];
+      const i = dA.re[n] * xi[n] + dA.im[n] * xr[n] + dB.im[n] * u[t];
+      xr[n] = r;
+      xi[n] = i;
+      out += 2 * (C.re[n] * r - C.im[n] * i);
+    }
+    y[t] = out;
+  }
+  return y;
 }
