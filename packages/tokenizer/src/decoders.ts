@@ -9,7 +9,7 @@ export interface Decoder {
 
 const SUPPORTED = ['ByteLevel', 'ByteFallback', 'Fuse', 'Replace', 'Strip', 'Sequence'] as const;
 
-const lossyUtf8 = new TextDecoder('utf-8');
+const lossyUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** The bytes a byte-level token stands for; a token with characters outside the alphabet stands for its own UTF-8. */
 export function byteLevelBytes(token: string): Uint8Array {
@@ -43,7 +43,7 @@ class ByteFallbackDecoder implements Decoder {
     const flush = () => {
       if (pending.length === 0) return;
       try {
-        out.push(new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(pending)));
+        out.push(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(new Uint8Array(pending)));
       } catch {
         for (let i = 0; i < pending.length; i++) out.push('\ufffd');
       }

@@ -17,7 +17,7 @@ export interface StreamDecoder {
 
 /** For tokenizers whose ids stand for bytes: UTF-8 is decoded incrementally, holding back incomplete characters. */
 export class ByteStreamDecoder implements StreamDecoder {
-  private readonly utf8 = new TextDecoder('utf-8');
+  private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
   /** `bytesOf` returns the bytes of an id, or null for an id to skip. */
   constructor(private readonly bytesOf: (id: number) => Uint8Array | null) {}
