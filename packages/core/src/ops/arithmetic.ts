@@ -2,7 +2,7 @@ import { engine } from '../engine';
 import { broadcastShapes, sameShape } from '../shape';
 import type { Tensor } from '../tensor';
 import { ValueError } from '../errors';
-import { scalar } from './creation';
+import { scalar, scalarLike } from './creation';
 import { sum } from './reduce';
 import { reshape } from './shape';
 import { assertFloat, run1 } from './util';
@@ -11,8 +11,9 @@ type Operand = Tensor | number;
 
 /** Numbers become scalar tensors on the other operand's backend. */
 function operands(op: string, a: Operand, b: Operand): [Tensor, Tensor] {
-  const ta = typeof a === 'number' ? scalar(a) : a;
-  const tb = typeof b === 'number' ? scalar(b) : b;
+  if (typeof a === 'number' && typeof b === 'number') return [scalar(a), scalar(b)];
+  const ta = typeof a === 'number' ? scalarLike(a, b as Tensor, 'float32') : a;
+  const tb = typeof b === 'number' ? scalarLike(b, ta, 'float32') : b;
   assertFloat(op, 'a', ta);
   assertFloat(op, 'b', tb);
   broadcastShapes(op, ta.shape, tb.shape);

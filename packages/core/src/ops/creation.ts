@@ -54,6 +54,13 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
   return tensor([value], [], dtype);
 }
 
+/** A scalar on the backend of `like` (ops use it for number operands, so mixed backends never meet). */
+export function scalarLike(value: number, like: Tensor, dtype: DType = like.dtype): Tensor {
+  const data = allocArray(dtype, 1);
+  data[0] = value;
+  return engine.fromValues(data, [], dtype, like.backend);
+}
+
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
   assertShape('full', shape);
   const data = allocArray(dtype, sizeOf(shape));

@@ -2,7 +2,6 @@ import { engine } from '../engine';
 import { ShapeError, ValueError, shapeStr } from '../errors';
 import type { Tensor } from '../tensor';
 import { mul } from './arithmetic';
-import { tensor } from './creation';
 import { pad, slice } from './shape';
 import { assertFloat, run1 } from './util';
 
@@ -15,11 +14,11 @@ function binCount(n: number): number {
  * c_k/n for bin k, where irfft(X)_t = (1/n)·Σ_k c_k·Re(X_k·e^(2πi·kt/n)): c_k = 1 for bin 0 and (n even)
  * bin n/2, which have no mirror image, and 2 for the others. As a [bins, 1] tensor to scale (re, im).
  */
-function binWeights(n: number, scale: (c: number) => number): Tensor {
+function binWeights(n: number, scale: (c: number) => number, like: Tensor): Tensor {
   const bins = binCount(n);
   const w = new Float32Array(bins);
   for (let k = 0; k < bins; k++) w[k] = scale(k === 0 || 2 * k === n ? 1 : 2);
-  return tensor(w, [bins, 1]);
+  return engine.fromValues(w, [bins, 1], 'float32', like.backend);
 }
 
 /** x cut or zero-padded to `length` on axis `axis`. */
@@ -48,7 +47,7 @@ export function rfft(x: Tensor, n?: number): Tensor {
 engine.registerGradient('rfft', ([dy], { inputs: [x], attrs }) => {
   // rfft's adjoint: dx_t = Σ_k Re((dRe_k + i·dIm_k)·e^(2πi·kt/n)) = irfft(dX·n/c_k), then undo the cut or pad.
   const n = attrs.n as number;
-  const dx = irfft(mul(dy, binWeights(n, (c) => n / c)), n);
+  const dx = irfft(mul(dy, binWeights(n, (c) => n / c, dy)), n);
   return [fitLength(dx, x.rank - 1, x.shape[x.rank - 1])];
 });
 
@@ -67,6 +66,6 @@ export function irfft(X: Tensor, n: number): Tensor {
 engine.registerGradient('irfft', ([dy], { inputs: [X], attrs }) => {
   // x_t = (1/n)·Σ_k c_k·(Re_k cos θ − Im_k sin θ), so dX_k = (c_k/n)·rfft(dx)_k; bins past n/2 get nothing.
   const n = attrs.n as number;
-  const dX = mul(rfft(dy, n), binWeights(n, (c) => c / n));
+  const dX = mul(rfft(dy, n), binWeights(n, (c) => c / n, dy));
   return [fitLength(dX, X.rank - 2, X.shape[X.rank - 2])];
 });

@@ -5,7 +5,6 @@ import type { Tensor } from '../tensor';
 import { abs, add, div, exp, mul, rsqrt, sign, sub } from './arithmetic';
 import { mean, sum } from './reduce';
 import { cast, gather, oneHot, pad, reshape, slice, stack } from './shape';
-import { arange } from './creation';
 import { assertFloat, assertInt, run1 } from './util';
 
 /** exp(x) normalized to sum 1 along `axis`. */
@@ -70,7 +69,9 @@ engine.registerGradient('conv1d', ([dy], { inputs: [x, weight, bias] }) => {
   const [B, C, L] = x.shape;
   const K = weight.shape[1];
   // dx is the same conv run backwards in time: reverse dy, convolve, reverse again.
-  const reversed = arange(L - 1, -1, -1, 'int32');
+  const order = new Int32Array(L);
+  for (let t = 0; t < L; t++) order[t] = L - 1 - t;
+  const reversed = engine.fromValues(order, [L], 'int32', x.backend);
   const dx = gather(conv1d(gather(dy, reversed, 2), weight), reversed, 2);
   // dw[c,k] = Σ_{b,t} dy[b,c,t]·x[b,c,t−K+1+k]: one shifted copy of x per tap.
   const padded = pad(x, [[0, 0], [0, 0], [K - 1, 0]]);
