@@ -1,0 +1,109 @@
+/**
+ * One Mamba block, as functions of its weights: the parallel path over a whole sequence (training,
+ * prefill) and the recurrent step over one token (decoding). Both follow transformers' MambaMixer:
+ *   in_proj → x, z;  x → causal depthwise conv → SiLU;  x_proj → dt, B, C;  dt_proj (no bias) →
+ *   selective scan (Δ = softplus(dt + dt_proj.bias), A = −exp(A_log), D, gate silu(z)) → out_proj.
+ * Inside the block, channels sit on axis 1 ([batch, channels, L]): the scan's layout.
+ */
+import { add, concat, conv1d, exp, matmul, mul, neg, pad, reshape, rmsNorm, silu, slice, sum, transpose, type Tensor } from '@ssmjs/core';
+import { selectiveScan, selectiveStateUpdate } from '@ssmjs/selective-scan';
+import type { MambaConfig } from './config';
+
+/** The tensors of one block, by role. */
+export interface BlockWeights {
+  norm: Tensor;
+  inProj: Tensor;
+  inProjBias?: Tensor;
+  /** [dInner, 1, dConv] as stored. */
+  conv: Tensor;
+  convBias?: Tensor;
+  xProj: Tensor;
+  dtProj: Tensor;
+  dtProjBias: Tensor;
+  ALog: Tensor;
+  D: Tensor;
+  outProj: Tensor;
+  outProjBias?: Tensor;
+}
+
+/** What the parallel path leaves for decoding: the conv input's last dConv steps and the scan's final state. */
+export interface BlockState {
+  conv: Tensor;
+  ssm: Tensor;
+}
+
+/**
+ * `hidden` [batch, L, dModel] → hidden + mixer(norm(hidden)). With `captureState`, also the state
+ * decoding continues from.
+ */
+export function blockForward(
+  config: MambaConfig,
+  w: BlockWeights,
+  hidden: Tensor,
+  captureState = false,
+): { hidden: Tensor; state?: BlockState } {
+  const [batch, L] = hidden.shape;
+  const { dInner, dState, dtRank, dConv } = config;
+  const normed = rmsNorm(hidden, w.norm, config.layerNormEpsilon);
+  let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, L, 2·dInner]
+  if (w.inProjBias) xz = add(xz, w.inProjBias);
+  const channelsFirst = transpose(xz, [0, 2, 1]); // [batch, 2·dInner, L]
+  const x = slice(channelsFirst, [0, 0, 0], [batch, dInner, L]);
+  const z = slice(channelsFirst, [0, dInner, 0], [batch, dInner, L]);
+
+  const convWeight = reshape(w.conv, [dInner, dConv]);
+  const xc = silu(conv1d(x, convWeight, w.convBias));
+
+  const xDbl = matmul(w.xProj, xc); // [batch, dtRank + 2N, L]
+  const dtLow = slice(xDbl, [0, 0, 0], [batch, dtRank, L]);
+  const B = slice(xDbl, [0, dtRank, 0], [batch, dState, L]);
+  const C = slice(xDbl, [0, dtRank + dState, 0], [batch, dState, L]);
+  const delta = matmul(w.dtProj, dtLow); // [batch, dInner, L]; its bias goes into the scan
+  const A = neg(exp(w.ALog));
+
+  const { y, lastState } = selectiveScan({
+    u: xc, delta, A, B, C, D: w.D, z, deltaBias: w.dtProjBias, deltaSoftplus: true, returnLastState: captureState,
+  });
+  // [batch, dInner, L]ᵀ · out_projᵀ = [batch, L, dModel]
+  let out = matmul(y, w.outProj, { transposeA: true, transposeB: true });
+  if (w.outProjBias) out = add(out, w.outProjBias);
+  const next = add(hidden, out);
+  if (!captureState) return { hidden: next };
+
+  // The conv state is the last dConv inputs of the conv (zeros before the sequence start).
+  const convState = L >= dConv ? slice(x, [0, 0, L - dConv], [batch, dInner, dConv]) : pad(x, [[0, 0], [0, 0], [dConv - L, 0]], 0);
+  return { hidden: next, state: { conv: convState, ssm: lastState! } };
+}
+
+/**
+ * One token: `hidden` [batch, dModel] → hidden + mixer(norm(hidden)). Returns the new conv state; the
+ * SSM state tensor is updated in place by the scan's step kernel.
+ */
+export function blockStep(config: MambaConfig, w: BlockWeights, hidden: Tensor, state: BlockState): { hidden: Tensor; conv: Tensor } {
+  const [batch] = hidden.shape;
+  const { dInner, dState, dtRank, dConv } = config;
+  const normed = rmsNorm(hidden, w.norm, config.layerNormEpsilon);
+  let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, 2·dInner]
+  if (w.inProjBias) xz = add(xz, w.inProjBias);
+  const x = slice(xz, [0, 0], [batch, dInner]);
+  const z = slice(xz, [0, dInner], [batch, dInner]);
+
+  // Shift the window one step left and put x in the last slot; the conv is then one dot product per channel.
+  const window = dConv > 1 ? slice(state.conv, [0, 0, 1], [batch, dInner, dConv - 1]) : null;
+  const conv = window ? concat([window, reshape(x, [batch, dInner, 1])], 2) : reshape(x, [batch, dInner, 1]);
+  let xc = sum(mul(conv, reshape(w.conv, [dInner, dConv])), 2);
+  if (w.convBias) xc = add(xc, w.convBias);
+  xc = silu(xc);
+
+  const xDbl = matmul(xc, w.xProj, { transposeB: true }); // [batch, dtRank + 2N]
+  const dtLow = slice(xDbl, [0, 0], [batch, dtRank]);
+  const B = slice(xDbl, [0, dtRank], [batch, dState]);
+  const C = slice(xDbl, [0, dtRank + dState], [batch, dState]);
+  const dt = matmul(dtLow, w.dtProj, { transposeB: true }); // [batch, dInner]
+  const y = selectiveStateUpdate({
+    state: state.ssm, x: xc, dt, A: neg(exp(w.ALog)), B, C, D: w.D, z, dtBias: w.dtProjBias, dtSoftplus: true,
+  });
+  let out = matmul(y, w.outProj, { transposeB: true });
+  if (w.outProjBias) out = add(out, w.outProjBias);
+  return { hidden: add(hidden, out), conv };
+}

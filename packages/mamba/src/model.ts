@@ -1,0 +1,349 @@
+/**
+ * MambaLM: embedding → n × (RMSNorm → Mamba mixer, plus the residual) → RMSNorm → head tied to the
+ * embedding, with Hugging Face's parameter names, so checkpoints move between here and `transformers`.
+ */
+import {
+  DTypeError,
+  Generator,
+  Module,
+  ShapeError,
+  ValueError,
+  crossEntropy,
+  embedding,
+  matmul,
+  noGrad,
+  reshape,
+  rmsNorm,
+  saveSafetensors,
+  setBackend,
+  shapeStr,
+  slice,
+  tensor,
+  tidy,
+  type BackendName,
+  type Parameter,
+  type Tensor,
+} from '@ssmjs/core';
+import { MambaCache } from './cache';
+import { MambaConfig, type MambaConfigInit } from './config';
+import { initialWeights } from './init';
+import { CONFIG_FILE, readCheckpoint, WEIGHTS_FILE, writeFiles, type CheckpointTarget, type PretrainedSource } from './io';
+import { blockForward, blockStep, type BlockState, type BlockWeights } from './mixer';
+import { sampleToken, validateSampling, type SamplingOptions } from './sampling';
+import { checkWeights, EMBEDDING, layerPrefix, NORM_F, type HostWeight } from './weights';
+
+export interface FromPretrainedOptions {
+  /** Make this backend current (`setBackend`) before the weights are uploaded. */
+  backend?: BackendName;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Tokens to add to each prompt. */
+  maxNewTokens: number;
+  /** Seed of the sampling generator (default 0); unused when greedy. */
+  seed?: number;
+  /** A sequence ends after producing one of these (the stop token is kept in the output). */
+  stopTokens?: readonly number[];
+}
+
+/** Prompts: one as ids, several of the same length, or an int32 tensor [batch, L]. */
+export type PromptIds = readonly number[] | readonly (readonly number[])[] | Tensor;
+
+/** A parameter module with no behavior of its own: it only gives its tensors their dotted names. */
+class ParameterGroup extends Module {
+  protected add(path: readonly string[], value: Tensor): void {
+    if (path.length === 1) {
+      this.registerParameter(path[0], value);
+      return;
+    }
+    const existing = this.namedChildren().get(path[0]) as ParameterGroup | undefined;
+    const child = existing ?? this.registerModule(path[0], new ParameterGroup());
+    child.add(path.slice(1), value);
+  }
+}
+
+export class MambaLM extends ParameterGroup {
+  readonly config: MambaConfig;
+  /** Parameters by Hugging Face name; optimizers replace their values, the Parameter objects stay. */
+  private readonly params: Map<string, Parameter>;
+
+  /** Use `MambaLM.create` or `MambaLM.fromPretrained`. Weights must already be checked (`checkWeights`). */
+  private constructor(config: MambaConfig, weights: ReadonlyMap<string, HostWeight>) {
+    super();
+    this.config = config;
+    const made: Tensor[] = [];
+    try {
+      for (const [name, w] of weights) {
+        const t = tensor(w.data, w.shape);
+        made.push(t);
+        this.add(name.split('.'), t);
+      }
+    } catch (e) {
+      for (const t of made) t.dispose();
+      throw e;
+    }
+    this.params = this.namedParameters();
+  }
+
+  /** A new model with the reference initialization (state-spaces/mamba), deterministic for a seed. */
+  static create(config: MambaConfig | MambaConfigInit, options: { seed?: number } = {}): MambaLM {
+    const c = config instanceof MambaConfig ? config : new MambaConfig(config);
+    return new MambaLM(c, checkWeights(c, initialWeights(c, options.seed ?? 0)));
+  }
+
+  /**
+   * Loads a checkpoint: a directory (Node), a base URL, or `{ config, weights }` in memory. config.json
+   * may be in Hugging Face or mamba_ssm form; weights are model.safetensors or the shards of
+   * model.safetensors.index.json. Every weight is checked (names and shapes) before any is uploaded.
+   */
+  static async fromPretrained(source: PretrainedSource, options: FromPretrainedOptions = {}): Promise<MambaLM> {
+    if (options.backend) await setBackend(options.backend);
+    const { config: json, weights } = await readCheckpoint(source);
+    const config = json instanceof MambaConfig ? json : MambaConfig.fromJSON(json);
+    return new MambaLM(config, checkWeights(config, weights));
+  }
+
+  /** Writes config.json (Hugging Face form) and model.safetensors, which `transformers` loads. */
+  async save(target: CheckpointTarget): Promise<void> {
+    const record: Record<string, Tensor> = {};
+    for (const [name, p] of this.params) record[name] = p.value;
+    const weights = await saveSafetensors(record, { format: 'pt' });
+    await writeFiles(target, {
+      [CONFIG_FILE]: `${JSON.stringify(this.config.toHF(), null, 2)}\n`,
+      [WEIGHTS_FILE]: weights,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ parallel path
+
+  /** Logits [batch, L, vocab] for int32 ids [batch, L]. */
+  forward(inputIds: Tensor): Tensor {
+    this.checkIds('forward', inputIds, 2);
+    return tidy(() => this.head(this.backbone(inputIds, false).hidden));
+  }
+
+  /**
+   * Mean cross-entropy of next-token prediction, as transformers computes it: logits at positions
+   * 0…L−2 against labels at 1…L−1 (labels default to the inputs; −100 is ignored).
+   */
+  loss(inputIds: Tensor, labels: Tensor = inputIds): Tensor {
+    this.checkIds('loss', inputIds, 2);
+    const [batch, L] = inputIds.shape;
+    if (L < 2) throw new ValueError('loss', `needs at least 2 tokens per sequence to predict one, got shape ${shapeStr(inputIds.shape)}`);
+    if (labels.dtype !== 'int32') throw new DTypeError('loss', `labels must be int32, got ${labels.dtype}`);
+    if (labels.rank !== 2 || labels.shape[0] !== batch || labels.shape[1] !== L) {
+      throw new ShapeError('loss', `labels ${shapeStr(labels.shape)} must match inputIds ${shapeStr(inputIds.shape)}`);
+    }
+    return tidy(() => {
+      const logits = this.head(this.backbone(inputIds, false).hidden);
+      const V = this.config.vocabSize;
+      const predicted = reshape(slice(logits, [0, 0, 0], [batch, L - 1, V]), [batch * (L - 1), V]);
+      const targets = reshape(slice(labels, [0, 1], [batch, L - 1]), [batch * (L - 1)]);
+      return crossEntropy(predicted, targets, { ignoreIndex: -100 });
+    });
+  }
+
+  /** Embedding and blocks; with `captureState`, each block's state for decoding. */
+  private backbone(inputIds: Tensor, captureState: boolean): { hidden: Tensor; states: BlockState[] } {
+    let hidden = embedding(this.weight(EMBEDDING), inputIds);
+    const states: BlockState[] = [];
+    for (let i = 0; i < this.config.nLayer; i++) {
+      const out = blockForward(this.config, this.block(i), hidden, captureState);
+      hidden = out.hidden;
+      if (out.state) states.push(out.state);
+    }
+    return { hidden, states };
+  }
+
+  /** Final norm and the tied head: [..., dModel] → [..., vocab]. */
+  private head(hidden: Tensor): Tensor {
+    const normed = rmsNorm(hidden, this.weight(NORM_F), this.config.layerNormEpsilon);
+    return matmul(normed, this.weight(EMBEDDING), { transposeB: true });
+  }
+
+  // ------------------------------------------------------------------------------------------ recurrent path
+
+  /** An empty cache for `batch` sequences. */
+  createCache(batch: number): MambaCache {
+    return MambaCache.zeros(this.config, batch);
+  }
+
+  /**
+   * Runs the prompt through the parallel path and returns the logits of its last position [batch, vocab]
+   * and the cache to continue from with `step`.
+   */
+  prefill(inputIds: Tensor): { logits: Tensor; cache: MambaCache } {
+    this.checkIds('prefill', inputIds, 2);
+    const [batch, L] = inputIds.shape;
+    return noGrad(() =>
+      tidy(() => {
+        const { hidden, states } = this.backbone(inputIds, true);
+        const last = reshape(slice(hidden, [0, L - 1, 0], [batch, 1, this.config.dModel]), [batch, this.config.dModel]);
+        const cache = new MambaCache(batch, states.map((s) => s.conv), states.map((s) => s.ssm));
+        cache.seqLen = L;
+        return { logits: this.head(last), cache };
+      }),
+    );
+  }
+
+  /** One token per sequence (int32 [batch]) → logits [batch, vocab]; advances the cache. */
+  step(ids: Tensor, cache: MambaCache): Tensor {
+    this.checkIds('step', ids, 1);
+    if (cache.disposed) throw new ValueError('step', 'the cache was disposed');
+    if (ids.shape[0] !== cache.batch) throw new ShapeError('step', `ids ${shapeStr(ids.shape)} must have the cache's batch ${cache.batch}`);
+    return noGrad(() =>
+      tidy(() => {
+        let hidden = embedding(this.weight(EMBEDDING), ids);
+        for (let i = 0; i < this.config.nLayer; i++) {
+          const out = blockStep(this.config, this.block(i), hidden, { conv: cache.conv[i], ssm: cache.ssm[i] });
+          cache.replaceConv(i, out.conv);
+          hidden = out.hidden;
+        }
+        cache.seqLen++;
+        return this.head(hidden);
+      }),
+    );
+  }
+
+  /** Prompts plus up to `maxNewTokens` generated ids each. */
+  async generate(prompt: PromptIds, options: GenerateOptions): Promise<number[][]> {
+    const sequences = (await this.readPrompts(prompt)).map((p) => [...p]);
+    for await (const tokens of this.stream(prompt, options)) {
+      tokens.forEach((t, b) => {
+        if (t >= 0) sequences[b].push(t);
+      });
+    }
+    return sequences;
+  }
+
+  /**
+   * Generates token by token: yields one id per sequence at each step, −1 for a sequence that has
+   * already stopped. The cache lives only inside the iteration and is freed when it ends.
+   */
+  async *stream(prompt: PromptIds, options: GenerateOptions): AsyncGenerator<number[]> {
+    validateSampling(options);
+    const { maxNewTokens } = options;
+    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ValueError('generate', `maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+    const prompts = await this.readPrompts(prompt);
+    const batch = prompts.length;
+    const stops = new Set(options.stopTokens ?? []);
+    const generator = new Generator(options.seed ?? 0);
+    const history = prompts.map((p) => [...p]);
+    const finished = new Array<boolean>(batch).fill(false);
+    if (maxNewTokens === 0) return;
+
+    const ids = tensor(Int32Array.from(prompts.flat()), [batch, prompts[0].length], 'int32');
+    let logits: Tensor | null = null;
+    let cache: MambaCache | null = null;
+    try {
+      ({ logits, cache } = this.prefill(ids));
+      ids.dispose();
+      for (let t = 0; ; t++) {
+        const rows = (await logits.data()) as Float32Array;
+        logits.dispose();
+        logits = null;
+        const V = this.config.vocabSize;
+        const next = history.map((seen, b) => {
+          if (finished[b]) return -1;
+          const token = sampleToken(rows.subarray(b * V, (b + 1) * V), seen, options, generator);
+          seen.push(token);
+          if (stops.has(token)) finished[b] = true;
+          return token;
+        });
+        yield next;
+        if (t + 1 >= maxNewTokens || finished.every(Boolean)) return;
+        // A finished sequence is fed its last token; its outputs are ignored.
+        const fed = tensor(Int32Array.from(history.map((seen) => seen[seen.length - 1])), [batch], 'int32');
+        try {
+          logits = this.step(fed, cache);
+        } finally {
+          fed.dispose();
+        }
+      }
+    } finally {
+      if (!ids.disposed) ids.dispose();
+      logits?.dispose();
+      cache?.dispose();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ helpers
+
+  private weight(name: string): Tensor {
+    return this.params.get(name)!.value;
+  }
+
+  private block(i: number): BlockWeights {
+    const p = layerPrefix(i);
+    const opt = (name: string) => this.params.get(p + name)?.value;
+    return {
+      norm: this.weight(`${p}norm.weight`),
+      inProj: this.weight(`${p}mixer.in_proj.weight`),
+      inProjBias: opt('mixer.in_proj.bias'),
+      conv: this.weight(`${p}mixer.conv1d.weight`),
+      convBias: opt('mixer.conv1d.bias'),
+      xProj: this.weight(`${p}mixer.x_proj.weight`),
+      dtProj: this.weight(`${p}mixer.dt_proj.weight`),
+      dtProjBias: this.weight(`${p}mixer.dt_proj.bias`),
+      ALog: this.weight(`${p}mixer.A_log`),
+      D: this.weight(`${p}mixer.D`),
+      outProj: this.weight(`${p}mixer.out_proj.weight`),
+      outProjBias: opt('mixer.out_proj.bias'),
+    };
+  }
+
+  /** int32, the expected rank, no empty axis, every id inside the vocabulary. */
+  private checkIds(op: string, ids: Tensor, rank: number): void {
+    const layout = rank === 2 ? '[batch, L]' : '[batch]';
+    if (ids.dtype !== 'int32') throw new DTypeError(op, `token ids must be int32 ${layout}, got ${ids.dtype} ${shapeStr(ids.shape)}`);
+    if (ids.rank !== rank) throw new ShapeError(op, `token ids must be ${layout}, got ${shapeStr(ids.shape)}`);
+    if (ids.size === 0) throw new ValueError(op, `token ids are empty (${shapeStr(ids.shape)}); expected at least one token per sequence`);
+    const values = readIfSynchronous(ids);
+    if (values) checkRange(op, values, this.config.vocabSize);
+  }
+
+  /** Prompts as id arrays, checked: non-empty, equal lengths, ids in the vocabulary. */
+  private async readPrompts(prompt: PromptIds): Promise<number[][]> {
+    let rows: number[][];
+    if (Array.isArray(prompt)) {
+      const list = prompt as readonly (number | readonly number[])[];
+      rows = list.length > 0 && list.every((x) => typeof x === 'number') ? [[...(list as number[])]] : (list as number[][]).map((r) => [...r]);
+    } else {
+      const t = prompt as Tensor;
+      if (t.dtype !== 'int32' || t.rank !== 2) throw new ShapeError('generate', `prompt tensor must be int32 [batch, L], got ${t.dtype} ${shapeStr(t.shape)}`);
+      const data = await t.data();
+      const [batch, L] = t.shape;
+      rows = Array.from({ length: batch }, (_, b) => Array.from(data.subarray(b * L, (b + 1) * L)));
+    }
+    if (rows.length === 0 || rows.some((r) => !Array.isArray(r) || r.length === 0)) {
+      throw new ValueError('generate', 'the prompt is empty: give at least one token per sequence');
+    }
+    const L = rows[0].length;
+    if (rows.some((r) => r.length !== L)) {
+      throw new ShapeError('generate', `batched prompts must have the same length, got lengths ${rows.map((r) => r.length).join(', ')}`);
+    }
+    for (const r of rows) {
+      if (r.some((v) => !Number.isInteger(v))) throw new ValueError('generate', `token ids must be integers, got ${JSON.stringify(r)}`);
+      checkRange('generate', r, this.config.vocabSize);
+    }
+    return rows;
+  }
+}
+
+function checkRange(op: string, ids: ArrayLike<number>, vocab: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= vocab) throw new ValueError(op, `token id ${ids[i]} at position ${i} is outside the vocabulary [0, ${vocab})`);
+  }
+}
+
+/**
+ * The ids' values where the backend reads synchronously (cpu, wasm). A GPU tensor cannot be read
+ * without waiting, so `forward`/`loss`/`step` take its ids on trust; `generate` checks them anyway.
+ */
+function readIfSynchronous(ids: Tensor): ArrayLike<number> | null {
+  try {
+    return ids.dataSync();
+  } catch {
+    return null;
+  }
+}
