@@ -1,3 +1,3 @@
-import { packageTests } from '../../tooling/vitest.preset';
+import { packageTests } from '../../tooling/vitest.preset.ts';
 
 export default packageTests('tokenizer');
