@@ -3,6 +3,7 @@
  * The cpu backend is registered on import; wasm and webgpu register themselves from their modules.
  */
 import './backends/cpu/index';
+import './backends/webgpu/index';
 
 export type { DType, TypedArray } from './dtype';
 export * from './errors';
@@ -15,6 +16,7 @@ export { setBackend, getBackend, registerBackend, registerKernel, registerGradie
 export { computeGradients, grad, grads, valueAndGrad, valueAndGrads, noGrad } from './autograd';
 export { checkGradients, type GradientCheckOptions, type GradientCheckResult } from './gradcheck';
 export { CpuBackend, CpuData } from './backends/cpu/index';
+export { WebGpuBackend, WebGpuData, MATMUL_LARGE, MATMUL_SMALL, type WebGpuBackendOptions, type MatmulTiling } from './backends/webgpu/index';
 
 export * from './ops/creation';
 export {
@@ -28,3 +30,5 @@ export { rfft, irfft } from './ops/fft';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { sizeOf, broadcastShapes } from './shape';
 export * from './io/index';
+export * from './nn/index';
+export * from './optim/index';
