@@ -16,7 +16,7 @@ export function loadExpected(name: string): Map<string, Expected> {
   const out = new Map<string, Expected>();
   for (const [key, entry] of Object.entries(entries)) {
     const host = decodeEntry(key, entry);
-    out.set(key, { shape: host.shape, data: host.data });
+    out.set(key, { shape: [...host.shape], data: host.data });
   }
   return out;
 }
