@@ -1,19 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Tests import sibling packages from their sources, so a test run needs no prior build of them. */
-function workspaceAliases(): Record<string, string> {
-  const aliases: Record<string, string> = {};
-  const dir = join(root, 'packages');
-  for (const name of readdirSync(dir)) {
-    const src = join(dir, name, 'src', 'index.ts');
-    if (existsSync(src)) aliases[`@ssmjs/${name}`] = src;
-  }
-  return aliases;
+/**
+ * Tests import sibling packages from their sources, so a test run needs no prior build of them:
+ * `@ssmjs/x` → packages/x/src/index.ts and a subpath `@ssmjs/x/y` → packages/x/src/y.ts.
+ */
+function workspaceAliases(): { find: RegExp; replacement: string }[] {
+  const packages = join(root, 'packages');
+  return [
+    { find: /^@ssmjs\/([\w-]+)$/, replacement: join(packages, '$1', 'src', 'index.ts') },
+    { find: /^@ssmjs\/([\w-]+)\/([\w-]+)$/, replacement: join(packages, '$1', 'src', '$2.ts') },
+  ];
 }
 
 /** The vitest project every package shares: node environment, tests under test/, a generous timeout. */
