@@ -52,7 +52,9 @@ interface TrieNode {
 /** Finds tokens in text leftmost-longest, as the Rust library's Aho-Corasick automaton does. */
 class TokenTrie {
   private readonly root: TrieNode = { children: new Map(), token: -1 };
-  private readonly firstUnits = new Set<number>();
+  /** Marks the UTF-16 units that start some token: most characters are rejected by one array read. */
+  private readonly firstUnits = new Uint8Array(0x10000);
+  private count = 0;
 
   add(pattern: string, token: number): void {
     if (pattern.length === 0) return;
@@ -68,18 +70,19 @@ class TokenTrie {
     }
     // The first token with this text wins, as the Rust library keeps the first pattern.
     if (node.token < 0) node.token = token;
-    this.firstUnits.add(pattern.charCodeAt(0));
+    this.firstUnits[pattern.charCodeAt(0)] = 1;
+    this.count++;
   }
 
   get empty(): boolean {
-    return this.firstUnits.size === 0;
+    return this.count === 0;
   }
 
   /** Calls `found(token, start, end)` for each leftmost-longest, non-overlapping match. */
   scan(text: string, found: (token: number, start: number, end: number) => void): void {
     const n = text.length;
     for (let i = 0; i < n; ) {
-      if (!this.firstUnits.has(text.charCodeAt(i))) {
+      if (this.firstUnits[text.charCodeAt(i)] === 0) {
         i++;
         continue;
       }
