@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AdamW, Conv1d, crossEntropy, dispose, Embedding, Generator, Linear, loadSafetensors, memory, Module, ModuleList,
+  AdamW, Conv1d, SGD, crossEntropy, dispose, Embedding, Generator, Linear, loadSafetensors, memory, Module, ModuleList,
   Parameter, RMSNorm, serializeSafetensors, StateDictError, sum, tensor, tidy, valueAndGradsOf, ValueError, zeros,
   type Tensor,
 } from '@ssmjs/core';
@@ -62,6 +62,32 @@ describe('Module parameter trees', () => {
     expect(model.parameterCount()).toBe(8 * 4 + 2 * (4 + 16 + 4) + 4 + 32);
     expect(model.layers.at(1).proj.weight.name).toBe('weight');
     model.dispose();
+  });
+
+  it('lists a shared (tied) parameter once, so an optimizer updates it once', () => {
+    const shared = new Parameter(tensor([1, 2]), 'w');
+    class Child extends Module {
+      constructor() {
+        super();
+        this.registerParameter('w', shared);
+      }
+    }
+    class Parent extends Module {
+      constructor() {
+        super();
+        this.registerModule('a', new Child());
+        this.registerModule('b', new Child());
+      }
+    }
+    const model = new Parent();
+    expect([...model.namedParameters().keys()]).toEqual(['a.w']);
+    const sgd = new SGD(model, { lr: 1 });
+    const g = new Map([['a.w', tensor([0.5, 0.5])]]);
+    sgd.step(g);
+    expect(values(shared.value)).toEqual([0.5, 1.5]);
+    dispose(g);
+    model.dispose();
+    expect(shared.value.disposed).toBe(true);
   });
 
   it('refuses duplicate and dotted names', () => {

@@ -104,14 +104,24 @@ export abstract class Module {
     if (this.ownParameters.has(name) || this.children.has(name)) throw new ValueError('Module.register', `'${name}' is already registered`);
   }
 
-  /** Parameters by full dotted name, in registration order (own parameters before children's). */
+  /**
+   * Parameters by full dotted name, in registration order (own parameters before children's). A
+   * parameter shared by several modules (tied weights) appears once, under its first name, as in
+   * torch's named_parameters: optimizers then update it once per step.
+   */
   namedParameters(prefix = ''): Map<string, Parameter> {
     const out = new Map<string, Parameter>();
-    for (const [name, p] of this.ownParameters) out.set(prefix + name, p);
-    for (const [name, child] of this.children) {
-      for (const [sub, p] of child.namedParameters(`${prefix}${name}.`)) out.set(sub, p);
-    }
+    this.collectParameters(prefix, out, new Set());
     return out;
+  }
+
+  private collectParameters(prefix: string, out: Map<string, Parameter>, seen: Set<Parameter>): void {
+    for (const [name, p] of this.ownParameters) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      out.set(prefix + name, p);
+    }
+    for (const [name, child] of this.children) child.collectParameters(`${prefix}${name}.`, out, seen);
   }
 
   parameters(): Parameter[] {
@@ -129,7 +139,7 @@ export abstract class Module {
   }
 
   /**
-   * The parameters' values by dotted name. Each entry is a new tensor handle sharing the parameter's
+   * The parameters' values by dotted name (shared parameters once, see `namedParameters`). Each entry is a new tensor handle sharing the parameter's
    * data (no copy): it stays valid after the parameter is updated, and the caller disposes it.
    */
   stateDict(): Record<string, Tensor> {
@@ -171,7 +181,7 @@ export abstract class Module {
     return { missing, unexpected };
   }
 
-  /** Frees every parameter of the tree. */
+  /** Frees every parameter of the tree (shared ones once). */
   dispose(): void {
     for (const p of this.parameters()) p.dispose();
   }
