@@ -88,7 +88,8 @@ export function checkWeights(config: MambaConfig, weights: ReadonlyMap<string, H
       );
     }
   }
-  return renamed;
+  // In the model's own order (embedding, layers, norm_f), whatever order the files had.
+  return new Map([...expected.keys()].map((name) => [name, renamed.get(name)!]));
 }
 
 function describeConfig(c: MambaConfig): string {
