@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   CheckpointError, dispose, loadSafetensors, memory, parseSafetensors, serializeSafetensors, tensor,
 } from '@ssmjs/core';
-import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../src/node';
+import { readSafetensorsFile, readSafetensorsFileWithMetadata, writeFileAtomic, writeSafetensorsFile } from '../src/node';
 
 /** A safetensors file from a header (object or raw JSON text) and data bytes; `headerLength` overrides the prefix. */
 function file(header: object | string, data: Uint8Array | number[] = [], headerLength?: number): Uint8Array {
@@ -218,6 +218,10 @@ describe('safetensors files (node)', () => {
     const path = join(dir, 'model.safetensors');
     const w = tensor([[1, 2], [3, 4]]);
     await writeSafetensorsFile(path, { w }, { step: '3' });
+    const first = await readSafetensorsFileWithMetadata(path);
+    expect(first.metadata).toEqual({ step: '3' });
+    expect(Array.from(first.tensors.w.dataSync())).toEqual([1, 2, 3, 4]);
+    dispose(first.tensors);
     const b = tensor([9]);
     await writeSafetensorsFile(path, { w, b }); // overwrite in place
     expect(readdirSync(dir)).toEqual(['model.safetensors']); // no temporary file left

@@ -258,6 +258,18 @@ describe('training', () => {
     lin.dispose();
   });
 
+  it('gradients reach the Conv1d weight in its stored [C, 1, K] shape', () => {
+    const conv = new Conv1d(2, 3, { seed: 6 });
+    const x = tensor([[[1, 2, 3, 4], [0.5, -1, 2, 1]]]);
+    const { loss, grads } = valueAndGradsOf(conv, () => sum(conv.forward(x)));
+    // d/dw[c, 0, k] Σ_t y[c, t] = Σ_t x[c, t − 2 + k] with zeros before t = 0, i.e. x[c, 0] + … + x[c, k + 1].
+    expect(grads.get('weight')!.shape).toEqual([2, 1, 3]);
+    expect(values(grads.get('weight')!)).toEqual([1 + 2, 1 + 2 + 3, 1 + 2 + 3 + 4, 0.5 - 1, 0.5 - 1 + 2, 0.5 - 1 + 2 + 1]);
+    expect(values(grads.get('bias')!)).toEqual([4, 4]);
+    dispose([loss, grads, x]);
+    conv.dispose();
+  });
+
   it('a tiny Embedding + RMSNorm + Linear model learns with AdamW without leaking', () => {
     const vocab = 8;
     const model = new TinyLM(vocab, 16, 1, 7);

@@ -227,11 +227,16 @@ export function float16ToNumber(bits: number): number {
  * first tensor is made, so an error leaves nothing allocated.
  */
 export function loadSafetensors(bytes: Uint8Array): Record<string, Tensor> {
-  const { entries } = parseSafetensors(bytes);
+  return loadSafetensorsWithMetadata(bytes).tensors;
+}
+
+/** `loadSafetensors` plus the file's `__metadata__` strings (a trainer's step count, a format tag). */
+export function loadSafetensorsWithMetadata(bytes: Uint8Array): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  const { entries, metadata } = parseSafetensors(bytes);
   const decoded = Object.entries(entries).map(([name, entry]) => [name, decodeEntry(name, entry)] as const);
-  const out: Record<string, Tensor> = {};
-  for (const [name, host] of decoded) define(out, name, engine.fromValues(host.data, host.shape, host.dtype));
-  return out;
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, host] of decoded) define(tensors, name, engine.fromValues(host.data, host.shape, host.dtype));
+  return { tensors, metadata };
 }
 
 // ------------------------------------------------------------------------------------------ writing

@@ -96,6 +96,7 @@ export abstract class Optimizer {
       const name = slot ? key.slice(0, -slot.length - 1) : '';
       const p = this.params.get(name);
       if (!slot || !p) problems.push(`unexpected '${key}'`);
+      else if (t.disposed) problems.push(`'${key}' was disposed`);
       else if (!sameShape(t.shape, p.shape) || t.dtype !== 'float32') problems.push(`'${key}' is ${t.dtype} ${shapeStr(t.shape)}, expected float32 ${shapeStr(p.shape)}`);
       else {
         if (!restored.has(name)) restored.set(name, new Map());
