@@ -21,7 +21,7 @@ export { WebGpuBackend, WebGpuData, MATMUL_LARGE, MATMUL_SMALL, type WebGpuBacke
 export * from './ops/creation';
 export {
   add, sub, mul, div, neg, exp, log, broadcastTo, unbroadcast, pow, maximum, minimum, sqrt, rsqrt, abs, square, sign,
-  tanh, sigmoid, silu, softplus, erf, gelu, type GeluOptions,
+  sin, cos, tanh, sigmoid, silu, softplus, erf, gelu, type GeluOptions,
 } from './ops/arithmetic';
 export { sum, mean, max, logsumexp, argmax, type ReduceOptions } from './ops/reduce';
 export { reshape, transpose, slice, concat, stack, pad, gather, scatterAdd, embedding, where, cast, oneHot } from './ops/shape';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  abs, add, argmax, cast, checkGradients, computeGradients, concat, conv1d, crossEntropy, DisposedError, dispose, div,
+  abs, add, argmax, cast, checkGradients, computeGradients, concat, conv1d, cos, crossEntropy, DisposedError, dispose, div,
   DTypeError, embedding, erf, exp, gather, gelu, irfft, keep, logSoftmax, logsumexp, matmul, max, maximum, mean,
   memory, minimum, mul, pad, pow, rand, randn, reshape, rfft, rmsNorm, rsqrt, scatterAdd, ShapeError, sigmoid, silu,
-  slice, softmax, softplus, sqrt, square, stack, sub, sum, tanh, tensor, tidy, transpose, ValueError, where,
+  sin, slice, softmax, softplus, sqrt, square, stack, sub, sum, tanh, tensor, tidy, transpose, ValueError, where,
   type Tensor,
 } from '@ssmjs/core';
 
@@ -50,12 +50,14 @@ describe('elementwise ops', () => {
     expect(values(minimum(tensor([1, 5]), 2))).toEqual([1, 2]);
     expect(values(tanh(tensor([0])))).toEqual([0]);
     expect(values(sigmoid(tensor([0])))).toEqual([0.5]);
+    expect(values(sin(tensor([0, Math.PI / 2, -1])))).toEqual([0, 1, Math.fround(Math.sin(-1))]);
+    expect(values(cos(tensor([0, Math.PI, 2])))).toEqual([1, -1, Math.fround(Math.cos(2))]);
   });
 
   it('unary gradients', async () => {
     const x = randn([3, 5], { seed: 1 });
     const positive = rand([2, 7], { seed: 2, low: 0.3, high: 3 });
-    for (const f of [exp, tanh, sigmoid, silu, softplus, erf, square, (t: Tensor) => gelu(t), (t: Tensor) => gelu(t, { approximate: 'tanh' })]) {
+    for (const f of [exp, sin, cos, tanh, sigmoid, silu, softplus, erf, square, (t: Tensor) => gelu(t), (t: Tensor) => gelu(t, { approximate: 'tanh' })]) {
       await expectGradients(f, [x]);
     }
     for (const f of [sqrt, rsqrt]) await expectGradients(f, [positive]);

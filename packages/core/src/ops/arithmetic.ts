@@ -139,6 +139,16 @@ export function sign(x: Tensor): Tensor {
 }
 engine.registerGradient('sign', () => [null]);
 
+export function sin(x: Tensor): Tensor {
+  return unaryOp('sin', x);
+}
+engine.registerGradient('sin', ([dy], { inputs: [x] }) => [mul(dy, cos(x))]);
+
+export function cos(x: Tensor): Tensor {
+  return unaryOp('cos', x);
+}
+engine.registerGradient('cos', ([dy], { inputs: [x] }) => [neg(mul(dy, sin(x)))]);
+
 export function tanh(x: Tensor): Tensor {
   return unaryOp('tanh', x);
 }

@@ -128,6 +128,8 @@ export function registerCpuKernels(): void {
   unary('abs', (x) => Math.abs(x));
   unary('square', (x) => x * x);
   unary('sign', (x) => Math.sign(x));
+  unary('sin', (x) => Math.sin(x));
+  unary('cos', (x) => Math.cos(x));
   unary('tanh', (x) => Math.tanh(x));
   unary('sigmoid', (x) => 1 / (1 + Math.exp(-x)));
   unary('silu', (x) => x / (1 + Math.exp(-x)));
