@@ -21,7 +21,10 @@ export abstract class Optimizer {
   protected readonly params: Map<string, Parameter>;
   /** Per parameter name, its state tensors by slot (kept; replaced and disposed at each step). */
   protected readonly slots = new Map<string, Map<string, Tensor>>();
-  /** Steps taken so far (torch's `state['step']`). */
+  /**
+   * Steps taken so far (torch's `state['step']`). One count serves all parameters; torch counts per
+   * parameter, which differs only for a parameter that had no gradient on some steps.
+   */
   stepCount = 0;
   /** The learning rate of the next step; schedules set it. */
   lr: number;
