@@ -227,11 +227,13 @@ export class BpeModel {
     const rank = scratchRank;
     const made = scratchMade;
     const pairs = this.pairs;
-    for (let i = 0; i + 1 < n; i++) {
+    /** Looks up the merge of the pair starting at i (there must be one more symbol after it). */
+    const rerank = (i: number) => {
       const slot = pairs.find(ids[i]!, ids[i + 1]!);
       rank[i] = slot < 0 ? NO_MERGE : pairs.slotRank(slot);
       made[i] = slot < 0 ? 0 : pairs.slotMade(slot);
-    }
+    };
+    for (let i = 0; i + 1 < n; i++) rerank(i);
     while (n > 1) {
       let best = NO_MERGE;
       let at = -1;
@@ -250,12 +252,8 @@ export class BpeModel {
         made[i] = made[i + 1]!;
       }
       n--;
-      for (const i of [at - 1, at]) {
-        if (i < 0 || i + 1 >= n) continue;
-        const slot = pairs.find(ids[i]!, ids[i + 1]!);
-        rank[i] = slot < 0 ? NO_MERGE : pairs.slotRank(slot);
-        made[i] = slot < 0 ? 0 : pairs.slotMade(slot);
-      }
+      if (at > 0) rerank(at - 1);
+      if (at + 1 < n) rerank(at);
     }
     ids.length = n;
     return ids;

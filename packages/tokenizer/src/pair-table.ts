@@ -41,12 +41,6 @@ export class PairTable {
     this.made[slot] = made;
   }
 
-  /** The rank of the merge of (a, b), or -1 if there is none. */
-  rankOf(a: number, b: number): number {
-    const slot = this.slotOf(a, b);
-    return this.left[slot] === -1 ? -1 : this.rank[slot]!;
-  }
-
   /** The id that merging (a, b) makes, or -1 if there is no such merge. */
   madeOf(a: number, b: number): number {
     const slot = this.slotOf(a, b);
