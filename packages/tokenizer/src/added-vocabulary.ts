@@ -126,6 +126,7 @@ function codePointBefore(text: string, index: number): number {
 export class AddedVocabulary {
   readonly tokens: AddedToken[];
   private readonly byContent = new Map<string, AddedToken>();
+  private readonly specialContents = new Set<string>();
   private readonly byId = new Map<number, AddedToken>();
   private readonly rawTrie = new TokenTrie();
   private readonly normalizedTrie = new TokenTrie();
@@ -135,6 +136,7 @@ export class AddedVocabulary {
     tokens.forEach((token, index) => {
       if (!this.byContent.has(token.content)) this.byContent.set(token.content, token);
       this.byId.set(token.id, token);
+      if (token.special) this.specialContents.add(token.content);
       if (token.normalized) this.normalizedTrie.add(normalizer ? normalizer.normalize(token.content) : token.content, index);
       else this.rawTrie.add(token.content, index);
     });
@@ -146,6 +148,11 @@ export class AddedVocabulary {
 
   tokenOf(id: number): AddedToken | undefined {
     return this.byId.get(id);
+  }
+
+  /** Whether decode's skipSpecialTokens drops this token text (the Rust library decides by text, not id). */
+  isSpecial(token: string): boolean {
+    return this.specialContents.has(token);
   }
 
   /** Cuts `text` into plain pieces and added-token ids; normalizes the plain pieces on the way. */

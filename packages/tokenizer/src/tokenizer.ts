@@ -137,7 +137,7 @@ export class Tokenizer implements TextTokenizer {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       const token = this.idToToken(id);
-      if (options.skipSpecialTokens && this.added.tokenOf(id)?.special) continue;
+      if (options.skipSpecialTokens && this.added.isSpecial(token)) continue;
       tokens.push(token);
     }
     return this.decoderStep ? this.decoderStep.decodeChain(tokens).join('') : tokens.join(' ');
@@ -147,7 +147,7 @@ export class Tokenizer implements TextTokenizer {
     if (this.decoderStep instanceof ByteLevelDecoder) {
       return new ByteStreamDecoder((id) => {
         const token = this.idToToken(id);
-        if (options.skipSpecialTokens && this.added.tokenOf(id)?.special) return null;
+        if (options.skipSpecialTokens && this.added.isSpecial(token)) return null;
         let bytes = this.byteLevelBytesCache.get(id);
         if (!bytes) {
           bytes = byteLevelBytes(token);
