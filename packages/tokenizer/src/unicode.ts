@@ -1,3 +1,5 @@
+import { TokenizerError, describe } from './errors';
+
 /**
  * Character classes as the Rust `tokenizers` library sees them. JavaScript's `\s` differs from Rust's
  * `char::is_whitespace` and Oniguruma's `\s` (Unicode White_Space): it adds U+FEFF and lacks U+0085.
@@ -21,11 +23,15 @@ export function isWordChar(codePoint: number): boolean {
 
 /**
  * Turns an Oniguruma pattern (as tokenizer.json stores them) into a JavaScript one with the `u` flag.
- * Only `\s` and `\S` need care; the rest of the syntax these files use means the same in both.
+ * `\s` and `\S` get Rust's whitespace set. Case-insensitive groups `(?i:…)` (Llama 3 style patterns), which
+ * Node 20 cannot parse, are rewritten with each ASCII letter as `[xX]`; other syntax means the same in both.
  */
 export function translateRegex(pattern: string): string {
   let out = '';
   let inClass = false;
+  /** Depth of open groups, and the depth at which a case-insensitive group started (-1: none open). */
+  let depth = 0;
+  let caselessFrom = -1;
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
     if (ch === '\\' && i + 1 < pattern.length) {
@@ -36,8 +42,30 @@ export function translateRegex(pattern: string): string {
       else out += `\\${next}`;
       continue;
     }
-    if (ch === '[' && !inClass) inClass = true;
-    else if (ch === ']' && inClass) inClass = false;
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      else if (caselessFrom >= 0 && /[a-zA-Z]/.test(ch)) {
+        throw new TokenizerError('UNSUPPORTED', `regex ${describe(pattern)}: letters in a character class inside (?i:…) are not supported`);
+      }
+      out += ch;
+      continue;
+    }
+    if (ch === '[') inClass = true;
+    else if (ch === '(') {
+      depth++;
+      if (pattern.startsWith('(?i:', i) && caselessFrom < 0) {
+        caselessFrom = depth;
+        out += '(?:';
+        i += 3;
+        continue;
+      }
+    } else if (ch === ')') {
+      if (depth === caselessFrom) caselessFrom = -1;
+      depth--;
+    } else if (caselessFrom >= 0 && /[a-zA-Z]/.test(ch)) {
+      out += `[${ch.toLowerCase()}${ch.toUpperCase()}]`;
+      continue;
+    }
     out += ch;
   }
   return out;

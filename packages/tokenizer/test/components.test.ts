@@ -89,3 +89,19 @@ describe('added tokens', () => {
     expect(tok.encode('xbcd')).toEqual([id('x'), 102]);
   });
 });
+
+describe('Oniguruma patterns', () => {
+  it('rewrites case-insensitive groups, which Node 20 cannot parse', () => {
+    // Llama 3's pattern begins with a case-insensitive group of contractions.
+    const pattern = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    const config = { type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false };
+    expect(split(config, "IT'S 12345 don'T")).toEqual(['IT', "'S", ' ', '123', '45', ' don', "'T"]);
+    expect(split(config, "it's")).toEqual(['it', "'s"]);
+  });
+
+  it('names patterns it cannot translate', () => {
+    const config = { type: 'Split', pattern: { Regex: '(?i:[a-z])' }, behavior: 'Isolated', invert: false };
+    expect(() => preTokenizerFromConfig(config)).toThrow(/inside \(\?i:…\) are not supported/);
+    expect(() => preTokenizerFromConfig({ type: 'Split', pattern: { Regex: '(?<=a' }, behavior: 'Isolated' })).toThrow(/not valid in JavaScript/);
+  });
+});
