@@ -1,0 +1,108 @@
+// Forward-scan timings at batch 1, d_inner 1536, N 16, L 2048 (D, z, deltaBias, softplus: Mamba's
+// configuration), all contenders interleaved round by round so load on a shared machine hits them alike;
+// medians over rounds, ratios from the same run.
+//
+//   npx tsup && node --experimental-wasm-relaxed-simd bench/scan.bench.mjs [rounds]
+//
+// Needs the package built (dist/, for the cpu kernel) and a C compiler (`cc`) for the native reference.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ScanLab, relaxedSimdSupported } from '../kernels/harness.mjs';
+import { randomInputs } from '../kernels/reference.mjs';
+
+const rounds = Number(process.argv[2] ?? 7);
+const shape = { batch: 1, dim: 1536, N: 16, L: 2048, softplus: true };
+const here = fileURLToPath(new URL('.', import.meta.url));
+const dist = new URL('../dist/index.js', import.meta.url);
+if (!existsSync(dist)) throw new Error('build the package first: npx tsup');
+
+// ---- native reference: the same algorithm in C, 128-bit SSE only and the machine's widest vectors
+const buildDir = mkdtempSync(join(tmpdir(), 'scan-bench-'));
+const natives = {
+  'native C, SSE4.2 only (-O3 -msse4.2 -mno-avx)': ['-O3', '-msse4.2', '-mno-avx', '-DW=4'],
+  'native C, -O3 -march=native (16-wide vectors)': ['-O3', '-march=native', '-DW=16'],
+};
+const nativeBinaries = Object.entries(natives).map(([name, flags]) => {
+  const out = join(buildDir, name.includes('SSE') ? 'scan_sse' : 'scan_native');
+  execFileSync('cc', [...flags, '-o', out, join(here, 'scan_ref.c'), '-lm']);
+  return [name, out];
+});
+const runNative = (binary) => {
+  const [ms, checksum] = execFileSync(binary, ['1', '1536', '2048', '1']).toString().trim().split(' ').map(Number);
+  return { ms, checksum };
+};
+
+// ---- the cpu kernel (plain TypeScript), through the package's public API
+const { selectiveScan } = await import(dist.href);
+const core = await import('@ssmjs/core');
+const inputs = randomInputs(shape, 1, true);
+delete inputs.initialState;
+const { batch, dim, N, L } = shape;
+const cpuArgs = {
+  u: core.tensor(inputs.u, [batch, dim, L]), delta: core.tensor(inputs.delta, [batch, dim, L]), A: core.tensor(inputs.A, [dim, N]),
+  B: core.tensor(inputs.B, [batch, N, L]), C: core.tensor(inputs.C, [batch, N, L]), D: core.tensor(inputs.D, [dim]),
+  z: core.tensor(inputs.z, [batch, dim, L]), deltaBias: core.tensor(inputs.deltaBias, [dim]), deltaSoftplus: true,
+};
+const sum = (values) => values.reduce((a, b) => a + b, 0);
+const runCpu = () => {
+  const t0 = performance.now();
+  const { y } = selectiveScan(cpuArgs);
+  const ms = performance.now() - t0;
+  const checksum = sum(y.dataSync());
+  y.dispose();
+  return { ms, checksum };
+};
+
+// ---- wasm variants (the lab runner: own shared memory, worker threads over channels)
+const wasm = [];
+const addLab = async (name, variant, threads, setup = () => {}) => {
+  const lab = await ScanLab.create({ variant, threads });
+  setup(lab);
+  const problem = lab.setup(shape, inputs);
+  wasm.push([name, lab, () => {
+    const t0 = performance.now();
+    const { y } = lab.forward(problem);
+    return { ms: performance.now() - t0, checksum: sum(y) };
+  }]);
+};
+await addLab('wasm v1: scalar AssemblyScript, 1 thread', 'v1', 1);
+await addLab('wasm v2: SIMD, one channel per step, 1 thread', 'simd', 1, (lab) => lab.exports.setTwoChannels(false));
+await addLab('wasm v3: SIMD, two channels per step, 1 thread', 'simd', 1);
+await addLab('wasm v3: SIMD, two channels per step, 2 threads', 'simd', 2);
+const relaxed = relaxedSimdSupported();
+if (relaxed) {
+  await addLab('wasm v4: v3 + relaxed-SIMD FMA, 1 thread', 'relaxed', 1);
+  await addLab('wasm v4: v3 + relaxed-SIMD FMA, 2 threads', 'relaxed', 2);
+}
+
+const contenders = [['cpu kernel (plain TypeScript)', runCpu], ...wasm.map(([name, , run]) => [name, run]), ...nativeBinaries.map(([name, bin]) => [name, () => runNative(bin)])];
+const times = new Map(contenders.map(([name]) => [name, []]));
+const checksums = new Map();
+for (const [, run] of contenders) run(); // warm-up (JIT, page faults)
+for (let r = 0; r < rounds; r++) {
+  for (const [name, run] of contenders) {
+    const { ms, checksum } = run();
+    times.get(name).push(ms);
+    checksums.set(name, checksum);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = Object.fromEntries([...times].map(([name, xs]) => [name, median(xs)]));
+const reference = checksums.get('cpu kernel (plain TypeScript)');
+
+console.log(`| kernel | median ms | Σy (checksum) |\n|---|---|---|`);
+for (const [name] of contenders) console.log(`| ${name} | ${ms[name].toFixed(1)} | ${checksums.get(name).toFixed(3)} |`);
+const best1 = relaxed ? 'wasm v4: v3 + relaxed-SIMD FMA, 1 thread' : 'wasm v3: SIMD, two channels per step, 1 thread';
+const best2 = relaxed ? 'wasm v4: v3 + relaxed-SIMD FMA, 2 threads' : 'wasm v3: SIMD, two channels per step, 2 threads';
+const sse = nativeBinaries[0][0];
+console.log(`\nbest wasm, 1 thread = ${best1}`);
+console.log(`cpu / wasm(1 thread)            = ${(ms['cpu kernel (plain TypeScript)'] / ms[best1]).toFixed(2)}×  (goal ≥ 12)`);
+console.log(`wasm(1 thread) / native SSE     = ${(ms[best1] / ms[sse]).toFixed(2)}×  (goal ≤ 1.15)`);
+console.log(`wasm(1 thread) / wasm(2 threads) = ${(ms[best1] / ms[best2]).toFixed(2)}×  (goal ≥ 1.6)`);
+const worstChecksum = Math.max(...[...checksums.values()].map((c) => Math.abs(c - reference) / Math.abs(reference)));
+console.log(`largest relative checksum difference from the cpu kernel: ${worstChecksum.toExponential(2)}`);
+console.log(`rounds ${rounds}, ${new Date().toISOString()}, node ${process.version}, relaxed SIMD ${relaxed ? 'on' : 'off'}`);
+await Promise.all(wasm.map(([, lab]) => lab.close()));
