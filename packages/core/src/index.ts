@@ -3,6 +3,7 @@
  * The cpu backend is registered on import; wasm and webgpu register themselves from their modules.
  */
 import './backends/cpu/index';
+import './backends/wasm/index';
 import './backends/webgpu/index';
 
 export type { DType, TypedArray } from './dtype';
@@ -16,6 +17,7 @@ export { setBackend, getBackend, registerBackend, registerKernel, registerGradie
 export { computeGradients, grad, grads, valueAndGrad, valueAndGrads, noGrad } from './autograd';
 export { checkGradients, type GradientCheckOptions, type GradientCheckResult } from './gradcheck';
 export { CpuBackend, CpuData } from './backends/cpu/index';
+export { WasmBackend, WasmData, configureWasm, setWasmThreads, type WasmBackendOptions, type WasmKernelModule } from './backends/wasm/index';
 export { WebGpuBackend, WebGpuData, MATMUL_LARGE, MATMUL_SMALL, type WebGpuBackendOptions, type MatmulTiling } from './backends/webgpu/index';
 
 export * from './ops/creation';
