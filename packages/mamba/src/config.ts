@@ -251,7 +251,23 @@ export class MambaConfig {
   toJSON(): Record<string, unknown> {
     return this.toHF();
   }
+
+  /**
+   * config.json text for `transformers`. Its config classes check field types strictly (5.x): a float
+   * field must not hold an integer, so `time_step_scale: 1` is refused where `1.0` loads. JSON.stringify
+   * cannot tell them apart, hence this writer.
+   */
+  toHFJson(): string {
+    const lines = Object.entries(this.toHF()).map(([key, value]) => {
+      const text = HF_FLOAT_FIELDS.has(key) && Number.isInteger(value) ? `${value}.0` : JSON.stringify(value);
+      return `  ${JSON.stringify(key)}: ${text}`;
+    });
+    return `{\n${lines.join(',\n')}\n}\n`;
+  }
 }
+
+/** The fields transformers' MambaConfig types as float. */
+const HF_FLOAT_FIELDS = new Set(['layer_norm_epsilon', 'initializer_range', 'time_step_min', 'time_step_max', 'time_step_scale', 'time_step_floor']);
 
 // ------------------------------------------------------------------------------------------ field readers
 

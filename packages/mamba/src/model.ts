@@ -109,7 +109,7 @@ export class MambaLM extends ParameterGroup {
     for (const [name, p] of this.params) record[name] = p.value;
     const weights = await saveSafetensors(record, { format: 'pt' });
     await writeFiles(target, {
-      [CONFIG_FILE]: `${JSON.stringify(this.config.toHF(), null, 2)}\n`,
+      [CONFIG_FILE]: this.config.toHFJson(),
       [WEIGHTS_FILE]: weights,
     });
   }

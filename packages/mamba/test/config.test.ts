@@ -52,6 +52,18 @@ describe('MambaConfig', () => {
     for (const [k, v] of Object.entries(ours)) if (k in written) expect(v, k).toEqual(written[k]);
   });
 
+  it('writes float fields as floats (transformers 5 refuses time_step_scale: 1)', () => {
+    const c = new MambaConfig({ dModel: 16, nLayer: 1, vocabSize: 8, dtScale: 1, dtMax: 1, layerNormEpsilon: 1e-5 });
+    const text = c.toHFJson();
+    expect(JSON.parse(text)).toEqual(c.toHF());
+    for (const key of ['layer_norm_epsilon', 'initializer_range', 'time_step_min', 'time_step_max', 'time_step_scale', 'time_step_floor']) {
+      const written = text.match(new RegExp(`"${key}": ([^,\\n]+)`))![1];
+      expect(written, key).toMatch(/[.eE]/);
+    }
+    expect(text).toContain('"time_step_scale": 1.0');
+    expect(text).toContain('"hidden_size": 16,');
+  });
+
   it('names the missing field', () => {
     const e = configError(() => MambaConfig.fromJSON({ hidden_size: 16, vocab_size: 10 }));
     expect(e.field).toBe('num_hidden_layers');
