@@ -1,9 +1,8 @@
 import { memory, setBackend, tensor, type Tensor } from '@ssmjs/core';
 import { MambaLM } from '@ssmjs/mamba';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureDir, idsTensor, loadExpected, maxAbsDiff, positions } from './helpers';
+import { BACKENDS, fixtureDir, idsTensor, loadExpected, maxAbsDiff, positions } from './helpers';
 
-const BACKENDS = ['cpu'];
 
 /** Values of a tensor, read the way every backend allows. */
 async function values(t: Tensor): Promise<Float32Array> {

@@ -2,6 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeEntry, parseSafetensors, tensor, type Tensor } from '@ssmjs/core';
 
+/**
+ * Backends the model tests run on. webgpu joins when @ssmjs/selective-scan registers a webgpu scan
+ * kernel (today: "selectiveScan: no kernel registered for backend 'webgpu'"); the tests only read
+ * tensors asynchronously, as webgpu needs (set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
+ * without a GPU).
+ */
+export const BACKENDS = ['cpu', 'wasm'];
+
 export const fixtureDir = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 export interface Expected {

@@ -1,9 +1,8 @@
 import { computeGradients, memory, setBackend, type Tensor } from '@ssmjs/core';
 import { MambaLM } from '@ssmjs/mamba';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureDir, idsTensor, loadExpected, maxAbsDiff, positions, relativeError } from './helpers';
+import { BACKENDS, fixtureDir, idsTensor, loadExpected, maxAbsDiff, positions, relativeError } from './helpers';
 
-const BACKENDS = ['cpu'];
 
 describe.each(BACKENDS)('MambaLM on %s', (backend) => {
   beforeAll(async () => {
@@ -25,6 +24,7 @@ describe.each(BACKENDS)('MambaLM on %s', (backend) => {
       const ids = idsTensor(expected.get('input_ids')!);
       const logits = model.forward(ids);
       expect(logits.shape).toEqual(expected.get('logits_f64')!.shape);
+      expect(logits.backend.name).toBe(backend);
       const diff = maxAbsDiff(await logits.data(), expected.get('logits_f64')!.data);
       dispose(ids, logits);
       expect(diff).toBeLessThanOrEqual(1e-4);
