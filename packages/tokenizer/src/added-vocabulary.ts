@@ -43,6 +43,26 @@ export function addedTokenToConfig(token: AddedToken): Record<string, unknown> {
   };
 }
 
+/**
+ * The ids the Rust library gives added tokens when it loads a tokenizer.json. It does not take the file's
+ * ids (it only warns when they differ): it adds the tokens in order, and a token whose text is already known
+ * (added before, or in the model's vocabulary) gets that id, a new one the next id after the vocabulary.
+ * A repeated text replaces the earlier token's flags; empty texts are ignored. Returned by ascending id.
+ */
+export function assignAddedIds(tokens: readonly AddedToken[], modelIdOf: (content: string) => number | undefined, modelVocabCount: number): AddedToken[] {
+  const idOfContent = new Map<string, number>();
+  const byId = new Map<number, AddedToken>();
+  let next = modelVocabCount;
+  for (const token of tokens) {
+    if (token.content.length === 0) continue;
+    let id = idOfContent.get(token.content) ?? modelIdOf(token.content);
+    if (id === undefined) id = next++;
+    idOfContent.set(token.content, id);
+    byId.set(id, { ...token, id });
+  }
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
 interface TrieNode {
   children: Map<number, TrieNode>;
   /** Index of the token that ends here, or -1. */

@@ -1,4 +1,4 @@
-import { AddedVocabulary, addedTokenFromConfig, addedTokenToConfig, type AddedToken } from './added-vocabulary';
+import { AddedVocabulary, addedTokenFromConfig, addedTokenToConfig, assignAddedIds, type AddedToken } from './added-vocabulary';
 import { BpeModel } from './bpe';
 import { asArray, asObject, type JsonObject } from './config';
 import { ByteLevelDecoder, byteLevelBytes, decoderFromConfig, type Decoder } from './decoders';
@@ -53,8 +53,8 @@ export class Tokenizer implements TextTokenizer {
   private constructor(config: JsonObject) {
     this.configs = {
       version: config.version ?? '1.0',
-      truncation: config.truncation ?? null,
-      padding: config.padding ?? null,
+      truncation: structuredClone(config.truncation ?? null),
+      padding: structuredClone(config.padding ?? null),
       normalizer: structuredClone(config.normalizer ?? null),
       pre_tokenizer: structuredClone(config.pre_tokenizer ?? null),
       post_processor: structuredClone(config.post_processor ?? null),
@@ -72,7 +72,8 @@ export class Tokenizer implements TextTokenizer {
     }
     this.model = BpeModel.fromConfig(model);
 
-    this.addedTokens = asArray(config.added_tokens ?? [], 'added_tokens').map((t, i) => addedTokenFromConfig(t, `added_tokens[${i}]`));
+    const listed = asArray(config.added_tokens ?? [], 'added_tokens').map((t, i) => addedTokenFromConfig(t, `added_tokens[${i}]`));
+    this.addedTokens = assignAddedIds(listed, (content) => this.model.vocab.get(content), this.model.vocab.size);
     this.added = new AddedVocabulary([...this.addedTokens], this.normalizer);
     this.vocabSize = Math.max(this.model.size, ...this.addedTokens.map((t) => t.id + 1));
   }
@@ -176,8 +177,8 @@ export class Tokenizer implements TextTokenizer {
     const c = this.configs;
     return {
       version: c.version,
-      truncation: c.truncation,
-      padding: c.padding,
+      truncation: structuredClone(c.truncation),
+      padding: structuredClone(c.padding),
       added_tokens: this.addedTokens.map(addedTokenToConfig),
       normalizer: structuredClone(c.normalizer),
       pre_tokenizer: structuredClone(c.pre_tokenizer),

@@ -48,31 +48,32 @@ describe('pre-tokenizers', () => {
 });
 
 describe('added tokens', () => {
-  // A tiny model: one id per character (no pre-tokenizer), added tokens from id 100.
+  // A tiny model: one id per character (no pre-tokenizer); added tokens take the ids after it.
   const chars = 'abcdefghijklmnopqrstuvwxyz<>!_ ';
+  const m = chars.length;
   const vocab = Object.fromEntries([...chars].map((c, i) => [c, i]));
   const id = (c: string) => vocab[c]!;
   const ids = (s: string) => [...s].map(id);
   const make = (token: object, normalizer: object | null = null) =>
-    Tokenizer.fromJSON({ normalizer, model: { type: 'BPE', vocab, merges: [] }, added_tokens: [{ id: 100, content: '<m>', special: true, ...token }] });
+    Tokenizer.fromJSON({ normalizer, model: { type: 'BPE', vocab, merges: [] }, added_tokens: [{ id: m, content: '<m>', special: true, ...token }] });
 
   it('lstrip and rstrip take the neighbouring whitespace into the token', () => {
-    expect(make({}).encode('hi <m> x')).toEqual([...ids('hi '), 100, ...ids(' x')]);
-    expect(make({ lstrip: true }).encode('hi  <m> x')).toEqual([...ids('hi'), 100, ...ids(' x')]);
-    expect(make({ rstrip: true }).encode('hi <m>  x')).toEqual([...ids('hi '), 100, ...ids('x')]);
+    expect(make({}).encode('hi <m> x')).toEqual([...ids('hi '), m, ...ids(' x')]);
+    expect(make({ lstrip: true }).encode('hi  <m> x')).toEqual([...ids('hi'), m, ...ids(' x')]);
+    expect(make({ rstrip: true }).encode('hi <m>  x')).toEqual([...ids('hi '), m, ...ids('x')]);
   });
 
   it('single_word matches only where no word character touches the token', () => {
     const tok = make({ content: 'ab', single_word: true });
-    expect(tok.encode('ab cab ab_ ab!')).toEqual([100, ...ids(' cab ab_ '), 100, id('!')]);
+    expect(tok.encode('ab cab ab_ ab!')).toEqual([m, ...ids(' cab ab_ '), m, id('!')]);
   });
 
   it('normalized tokens are found in normalized text, others in the text as given', () => {
     const lowercase = { type: 'Lowercase' };
-    expect(make({ content: '<M>', normalized: true }, lowercase).encode('a<M>b')).toEqual([id('a'), 100, id('b')]);
-    expect(make({ content: '<M>', normalized: true }, lowercase).encode('a<m>b')).toEqual([id('a'), 100, id('b')]);
+    expect(make({ content: '<M>', normalized: true }, lowercase).encode('a<M>b')).toEqual([id('a'), m, id('b')]);
+    expect(make({ content: '<M>', normalized: true }, lowercase).encode('a<m>b')).toEqual([id('a'), m, id('b')]);
     // Not normalized: matched before lowercasing, so only the exact text matches.
-    expect(make({ content: '<M>', normalized: false }, lowercase).encode('a<M>b')).toEqual([id('a'), 100, id('b')]);
+    expect(make({ content: '<M>', normalized: false }, lowercase).encode('a<M>b')).toEqual([id('a'), m, id('b')]);
     expect(make({ content: '<M>', normalized: false }, lowercase).encode('a<m>b')).toEqual(ids('a<m>b'));
   });
 
@@ -80,13 +81,13 @@ describe('added tokens', () => {
     const tok = Tokenizer.fromJSON({
       model: { type: 'BPE', vocab, merges: [] },
       added_tokens: [
-        { id: 100, content: 'ab', special: false, normalized: false },
-        { id: 101, content: 'abc', special: false, normalized: false },
-        { id: 102, content: 'bcd', special: false, normalized: false },
+        { id: m, content: 'ab', special: false, normalized: false },
+        { id: m + 1, content: 'abc', special: false, normalized: false },
+        { id: m + 2, content: 'bcd', special: false, normalized: false },
       ],
     });
-    expect(tok.encode('abcd')).toEqual([101, id('d')]);
-    expect(tok.encode('xbcd')).toEqual([id('x'), 102]);
+    expect(tok.encode('abcd')).toEqual([m + 1, id('d')]);
+    expect(tok.encode('xbcd')).toEqual([id('x'), m + 2]);
   });
 });
 
@@ -103,5 +104,24 @@ describe('Oniguruma patterns', () => {
     const config = { type: 'Split', pattern: { Regex: '(?i:[a-z])' }, behavior: 'Isolated', invert: false };
     expect(() => preTokenizerFromConfig(config)).toThrow(/inside \(\?i:…\) are not supported/);
     expect(() => preTokenizerFromConfig({ type: 'Split', pattern: { Regex: '(?<=a' }, behavior: 'Isolated' })).toThrow(/not valid in JavaScript/);
+  });
+});
+
+describe('added token ids, as the Rust library assigns them on load', () => {
+  const model = { type: 'BPE', vocab: { a: 0, b: 1, '<s>': 2 }, merges: [] };
+  const token = (id: number, content: string) => ({ id, content, special: true, normalized: false });
+
+  it('takes the vocabulary id of a token it already has, and the next free ids for new ones', () => {
+    // The file's ids are wrong on purpose: Rust warns and uses its own.
+    const tok = Tokenizer.fromJSON({ model, added_tokens: [token(7, '<s>'), token(9, '<x>'), token(4, '<y>'), token(5, '')] });
+    expect(tok.addedTokens.map((t) => [t.content, t.id])).toEqual([['<s>', 2], ['<x>', 3], ['<y>', 4]]);
+    expect(tok.encode('a<y>b<x>')).toEqual([0, 4, 1, 3]);
+    expect(tok.vocabSize).toBe(5);
+  });
+
+  it('lets a repeated token text replace the earlier flags, keeping its id', () => {
+    const tok = Tokenizer.fromJSON({ model, added_tokens: [token(3, '<x>'), { ...token(3, '<x>'), special: false }] });
+    expect(tok.addedTokens).toHaveLength(1);
+    expect(tok.addedTokens[0]).toMatchObject({ id: 3, special: false });
   });
 });
