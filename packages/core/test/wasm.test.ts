@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as core from '@ssmjs/core';
 import {
   computeGradients, dispose, engineInternals, memory, mul, randn, setBackend, setWasmThreads, sum, tensor, tidy,
-  type Tensor, type WasmBackend,
+  type Tensor, type WasmBackend, WasmBackendClass, withSharedFlag, hasDataSegments,
 } from './wasm-helpers';
 
 type Inputs = () => Tensor[];
@@ -61,6 +61,7 @@ const cases: OpCase[] = [
   { name: 'argmax', inputs: make(rn([5, 8])), run: (x) => core.argmax(x, 1), grad: [] },
   { name: 'matmul', inputs: make(rn([37, 53]), rn([53, 29])), run: (a, b) => core.matmul(a, b) },
   { name: 'matmul M=1', inputs: make(rn([1, 70]), rn([70, 9])), run: (a, b) => core.matmul(a, b) },
+  { name: 'matmul M=1 wide (column bands on threads)', inputs: make(rn([1, 300]), rn([7001, 300])), run: (a, b) => core.matmul(a, b, { transposeB: true }), tol: 1e-4 },
   { name: 'matmul M=3 transposeB', inputs: make(rn([3, 70]), rn([9, 70])), run: (a, b) => core.matmul(a, b, { transposeB: true }) },
   { name: 'matmul transposeA', inputs: make(rn([21, 10]), rn([21, 12])), run: (a, b) => core.matmul(a, b, { transposeA: true }) },
   { name: 'matmul both transposed', inputs: make(rn([300, 7]), rn([5, 300])), run: (a, b) => core.matmul(a, b, { transposeA: true, transposeB: true }) },
@@ -271,5 +272,52 @@ describe('threads', () => {
     be.free(out.dataId);
     x.dispose();
     await setWasmThreads(1);
+  });
+});
+
+describe('wasm loading', () => {
+  const wasmDir = new URL('../wasm/', import.meta.url);
+  const readWasm = async (file: string) => new Uint8Array(await (await import('node:fs/promises')).readFile(new URL(file, wasmDir)));
+
+  it('finds the .wasm through the wasmPaths option and honours relaxedSimd: false', async () => {
+    const asked: string[] = [];
+    const be = await WasmBackendClass.create({
+      threads: 1,
+      relaxedSimd: false,
+      wasmPaths: (file) => {
+        asked.push(file);
+        return new URL(file, wasmDir);
+      },
+    });
+    expect(asked).toEqual(['core-simd.wasm']);
+    expect(be.variant).toBe('simd');
+    await be.dispose();
+  });
+
+  it('says where it looked when the .wasm is missing', async () => {
+    await expect(WasmBackendClass.create({ threads: 1, wasmPaths: '/nonexistent/dir/' })).rejects.toThrow(/could not load core-relaxed\.wasm; tried \/nonexistent\/dir\/core-relaxed\.wasm/);
+  });
+
+  it('matches the shared flag of a kernel module to the memory it imports', async () => {
+    const bytes = await readWasm('core-simd.wasm');
+    const plain = new WebAssembly.Memory({ initial: 2, maximum: 10 });
+    await expect(WebAssembly.instantiate(bytes, { env: { memory: plain } })).rejects.toThrow();
+    const { instance } = await WebAssembly.instantiate(withSharedFlag(bytes, false), { env: { memory: plain } });
+    // fill32 writes through the imported, non-shared memory.
+    (instance.exports.fill32 as (dst: number, bits: number, n: number) => void)(1024, 7, 5);
+    expect(Array.from(new Int32Array(plain.buffer, 1024, 6))).toEqual([7, 7, 7, 7, 7, 0]);
+    expect(withSharedFlag(withSharedFlag(bytes, false), true)).toEqual(bytes);
+  });
+
+  it('refuses kernel modules with data segments', async () => {
+    await setBackend('wasm');
+    const be = engineInternals.findBackend('wasm') as WasmBackend;
+    // (module (import "env" "memory" (memory 1 65536 shared)) (data (i32.const 0) "x"))
+    const withData = Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 2, 18, 1, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 3, 1, 128, 128, 4,
+      11, 7, 1, 0, 65, 0, 11, 1, 120]);
+    expect(WebAssembly.validate(withData)).toBe(true);
+    expect(hasDataSegments(withData)).toBe(true);
+    expect(hasDataSegments(await readWasm('core-relaxed.wasm'))).toBe(false);
+    await expect(be.loadKernelModule(withData)).rejects.toThrow(/no data segments/);
   });
 });

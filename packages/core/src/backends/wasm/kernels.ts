@@ -147,7 +147,7 @@ function registerMatmul(): void {
     const batch = sizeOf(batchShape);
     const sa = broadcastStrides(a.shape.slice(0, -2), batchShape);
     const sb = broadcastStrides(b.shape.slice(0, -2), batchShape);
-    const parts = M * N * K >= PARALLEL_FLOPS && M >= 8 ? be.threads : 1;
+    const parts = M * N * K >= PARALLEL_FLOPS && (M >= 8 || M === 1) ? be.threads : 1;
     for (let bi = 0; bi < batch; bi++) {
       let offA = 0;
       let offB = 0;
@@ -161,6 +161,16 @@ function registerMatmul(): void {
       const pa = be.ptr(a) + offA * 4;
       const pb = be.ptr(b) + offB * 4;
       const pc = be.ptr(out) + bi * M * N * 4;
+      if (M === 1) {
+        // A single row (decoding): threads take bands of columns instead; one row has no row stride.
+        be.parallel('matmul', parts, (part, n) => {
+          const r = range(N, part, n);
+          if (!r) return null;
+          const [j0, j1] = r;
+          return [pa, pb + j0 * csB * 4, pc + j0 * 4, 1, j1 - j0, K, rsA, csA, rsB, csB, be.scratchOf(part)];
+        });
+        continue;
+      }
       // Threads take bands of rows (multiples of the 4-row micro-tile).
       be.parallel('matmul', parts, (part, n) => {
         const r = range(M, part, n);

@@ -1,0 +1,124 @@
+// Matmul GFLOP/s at n³ (default 1024): the wasm backend (1 and 2 threads, plain SIMD and relaxed-SIMD
+// FMA), the cpu backend's kernel, and OpenBLAS on one thread (bench/openblas_sgemm.c, built with the
+// system cc and Debian's libopenblas when present), all in one run. Median of repeats after a warm-up.
+//
+//   pnpm --filter @ssmjs/core build && pnpm --filter @ssmjs/core bench [-- --n 1024 --write]
+//
+// --write records the table in packages/core/BENCHMARKS.md.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const n = Number(option('n', '1024'));
+const repeats = Number(option('repeats', '7'));
+const flops = 2 * n * n * n;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** GFLOP/s of core's matmul on the current backend: one warm-up, then the median of `reps`. */
+function timeMatmul(core, reps) {
+  const a = core.randn([n, n], { seed: 1 });
+  const b = core.randn([n, n], { seed: 2 });
+  core.matmul(a, b).dispose();
+  const times = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const c = core.matmul(a, b);
+    c.dataSync().length; // reads back, as a caller would (a copy; small next to the product)
+    times.push(performance.now() - t0);
+    c.dispose();
+  }
+  a.dispose();
+  b.dispose();
+  return flops / (median(times) / 1e3) / 1e9;
+}
+
+/** Child mode: time the wasm backend in this process (its flags decide relaxed SIMD) and print JSON. */
+async function measureWasm() {
+  const core = await import('../dist/index.js');
+  await core.setBackend('wasm');
+  const probe = core.zeros([1]);
+  const variant = probe.backend.variant; // 'simd' or 'relaxed': which build this engine runs
+  probe.dispose();
+  const result = {};
+  for (const threads of [1, 2]) {
+    await core.setWasmThreads(threads);
+    result[`threads${threads}`] = timeMatmul(core, repeats);
+  }
+  console.log(JSON.stringify({ ...result, variant }));
+}
+
+function runChild(flags) {
+  const out = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--child', '--n', String(n), '--repeats', String(repeats)], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`wasm bench child failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop());
+}
+
+function openblas() {
+  const dir = mkdtempSync(join(os.tmpdir(), 'ssmjs-openblas-'));
+  const exe = join(dir, 'sgemm');
+  try {
+    execFileSync('cc', ['-O2', join(here, 'openblas_sgemm.c'), '-lopenblas', '-o', exe], { stdio: 'pipe' });
+  } catch (e) {
+    return { skipped: `cannot build the OpenBLAS program (${String(e.message).split('\n')[0]}); install cc and libopenblas-dev` };
+  }
+  const out = execFileSync(exe, [String(n), String(repeats)], { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, encoding: 'utf8' });
+  return { gflops: Number(out.trim()) };
+}
+
+async function main() {
+  if (args.includes('--child')) return measureWasm();
+  const blas = openblas();
+  const simd = runChild([]);
+  const relaxed = runChild(['--experimental-wasm-relaxed-simd']);
+  const core = await import('../dist/index.js');
+  await core.setBackend('cpu');
+  const cpu = timeMatmul(core, Math.min(3, repeats));
+  const ref = blas.gflops;
+  const ratio = (x) => (ref ? `${((100 * x) / ref).toFixed(0)}%` : '—');
+  const rows = [
+    ['OpenBLAS sgemm, 1 thread', ref],
+    [`wasm ${simd.variant ?? 'simd'}, 1 thread`, simd.threads1],
+    [`wasm ${simd.variant ?? 'simd'}, 2 threads`, simd.threads2],
+    [`wasm ${relaxed.variant ?? 'relaxed'}, 1 thread`, relaxed.threads1],
+    [`wasm ${relaxed.variant ?? 'relaxed'}, 2 threads`, relaxed.threads2],
+    ['cpu backend (plain TypeScript)', cpu],
+  ];
+  const table = [
+    `| kernel | GFLOP/s | × OpenBLAS 1 thread |`,
+    `|---|---|---|`,
+    ...rows.map(([name, g]) => `| ${name} | ${g === undefined ? `skipped: ${blas.skipped}` : g.toFixed(1)} | ${g === undefined ? '—' : ratio(g)} |`),
+  ].join('\n');
+  const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}`;
+  console.log(`matmul f32 ${n}×${n}×${n}, median of ${repeats} after a warm-up — ${machine}\n\n${table}`);
+  if (args.includes('--write')) {
+    const doc = `# @ssmjs/core benchmarks
+
+## matmul (wasm backend)
+
+f32 ${n}×${n}·${n}×${n}, GFLOP/s = 2n³ / median time of ${repeats} runs after one warm-up (the cpu backend: 3 runs),
+wasm timed through the public op (\`matmul\` + \`dataSync\`), OpenBLAS through \`cblas_sgemm\` with
+\`OPENBLAS_NUM_THREADS=1\`, all in one run on one machine.
+
+- Command: \`npx -y pnpm@12.4.2 --filter @ssmjs/core build && npx -y pnpm@12.4.2 --filter @ssmjs/core bench -- --write\`
+- Date: ${new Date().toISOString().slice(0, 10)}
+- Machine: ${machine}
+- "simd" is the default build on Node 20; "relaxed" (relaxed-SIMD FMA) is what Node 20 runs with
+  \`--experimental-wasm-relaxed-simd\` and what current browsers run.
+
+${table}
+`;
+    writeFileSync(join(here, '..', 'BENCHMARKS.md'), doc);
+    console.log('\nwrote packages/core/BENCHMARKS.md');
+  }
+}
+
+await main();
