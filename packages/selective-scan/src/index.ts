@@ -1,8 +1,10 @@
 /**
  * @ssmjs/selective-scan — Mamba's selective scan (S6): forward, backward and one-step update.
- * Importing the package registers its kernels with @ssmjs/core (cpu here; wasm once that backend exists).
+ * Importing the package registers its kernels with @ssmjs/core: cpu, and wasm (active once
+ * `loadWasmKernels()` has compiled them into the wasm backend).
  */
 import { registerCpuKernels } from './kernels/cpu';
+import { registerWasmKernels } from './kernels/wasm';
 
 export {
   selectiveScan,
@@ -13,4 +15,7 @@ export {
 } from './scan';
 export { SCAN_KERNEL, SCAN_BACKWARD_KERNEL, STATE_UPDATE_KERNEL, DEFAULT_CHUNK_SIZE } from './kernels/contract';
 
+export { loadWasmKernels } from './kernels/wasm';
+
 registerCpuKernels();
+registerWasmKernels();

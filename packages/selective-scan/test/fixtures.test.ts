@@ -1,16 +1,16 @@
 /** Every backend against the float64 PyTorch reference: outputs, lastState and all gradients. */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { add, computeGradients, dispose, keep, mul, setBackend, sum, type Tensor } from '@ssmjs/core';
+import { add, computeGradients, dispose, keep, mul, sum, type Tensor } from '@ssmjs/core';
 import { selectiveScan, selectiveStateUpdate, type SelectiveScanArgs } from '@ssmjs/selective-scan';
 import { fromFixture, loadFixtures, maxRelativeError } from './helpers';
-import { testedBackends } from './backends';
+import { testedBackends, useBackend } from './backends';
 
 const { cases, stepCases } = loadFixtures();
 const OPTIONAL = ['D', 'z', 'deltaBias', 'initialState'] as const;
 
 describe.each(testedBackends())('fixtures on %s', (backend, tolerance) => {
   beforeAll(async () => {
-    await setBackend(backend);
+    await useBackend(backend);
   });
 
   // chunkSize 3 puts chunk boundaries inside every sequence longer than 3, so the backward's

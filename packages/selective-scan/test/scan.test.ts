@@ -10,7 +10,6 @@ import {
   dispose,
   memory,
   mul,
-  setBackend,
   sum,
   tensor,
   zeros,
@@ -18,7 +17,7 @@ import {
 } from '@ssmjs/core';
 import { selectiveScan, selectiveStateUpdate } from '@ssmjs/selective-scan';
 import { maxRelativeError, randomScanInputs } from './helpers';
-import { testedBackends } from './backends';
+import { testedBackends, useBackend } from './backends';
 
 /** Time steps [start, end) of a (…, L) tensor, as a new tensor. */
 function sliceTime(t: Tensor, start: number, end: number): Tensor {
@@ -40,7 +39,7 @@ function stepInput(t: Tensor, step: number): Tensor {
 
 describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
   beforeAll(async () => {
-    await setBackend(backend);
+    await useBackend(backend);
   });
 
   it('selectiveStateUpdate applied L times equals the scan', () => {

@@ -4,7 +4,7 @@
  * (plain SIMD; relaxed-SIMD FMA where this Node validates it), one and two threads.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { dispose, setBackend, tensor } from '@ssmjs/core';
+import { dispose, setBackend, tensor, type Tensor } from '@ssmjs/core';
 import { selectiveScan } from '@ssmjs/selective-scan';
 import { ScanLab, relaxedSimdSupported, type LabInputs, type LabShape } from '../kernels/harness.mjs';
 import { loadFixtures, maxRelativeError, randomScanInputs } from './helpers';
@@ -68,5 +68,27 @@ describe.each(variants.flatMap((v) => [1, 2].map((threads) => [v, threads] as co
       expect(maxRelativeError(got.y, c.outputs.y.data), `${c.name}: y`).toBeLessThan(TOLERANCE);
       expect(maxRelativeError(got.lastState, c.outputs.lastState.data), `${c.name}: lastState`).toBeLessThan(TOLERANCE);
     }
+  });
+});
+
+describe('wasm backend', () => {
+  it('runs the SIMD kernel once loaded (not the cpu fallback), with the same results', async () => {
+    const { toBackend } = await import('@ssmjs/core');
+    const { loadWasmKernels } = await import('@ssmjs/selective-scan');
+    await setBackend('cpu');
+    const x = randomScanInputs(1, 6, 16, 40, 9);
+    const cpu = selectiveScan({ ...x, deltaSoftplus: true }).y.dataSync();
+    // One at a time: concurrent first calls to toBackend start separate wasm backends (a core race).
+    const onWasm: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(x)) onWasm[k] = await toBackend(v, 'wasm');
+    const fallback = selectiveScan({ ...(onWasm as unknown as typeof x), deltaSoftplus: true }).y;
+    await loadWasmKernels();
+    const simd = selectiveScan({ ...(onWasm as unknown as typeof x), deltaSoftplus: true }).y;
+    expect(simd.backend.name).toBe('wasm');
+    // The fallback is the cpu kernel itself: bit for bit. The SIMD kernel (f32, fast exp) is close, not equal.
+    expect(Array.from(fallback.dataSync())).toEqual(Array.from(cpu));
+    expect(Array.from(simd.dataSync())).not.toEqual(Array.from(cpu));
+    expect(maxRelativeError(simd.dataSync(), cpu)).toBeLessThan(TOLERANCE);
+    dispose([x, onWasm, fallback, simd]);
   });
 });

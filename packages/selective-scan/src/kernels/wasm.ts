@@ -1,0 +1,151 @@
+/**
+ * The wasm kernels: assembly/scan.ts (128-bit SIMD over the states, fast 2^x, two channels per step,
+ * relaxed-SIMD FMA where the engine has it), instantiated into core's wasm backend so they work on its
+ * tensors in place and run on its worker threads, split over channels.
+ *
+ * Loading is asynchronous (`loadWasmKernels`); until it has run, and for the backward, the wasm backend
+ * runs the cpu kernels on views of its memory (core's fallback), which gives the same results.
+ */
+import { registerKernel, scalar, toBackend, type KernelFn, type TensorInfo, type WasmBackend, type WasmKernelModule } from '@ssmjs/core';
+import { SCAN_KERNEL, STATE_UPDATE_KERNEL, optionalSlots, scanDims, type ScanAttrs, type StateUpdateAttrs } from './contract';
+import { SCAN_RELAXED_WASM, SCAN_SIMD_WASM } from './wasm-binary';
+
+type WasmKernel = KernelFn<WasmBackend>;
+
+/** Flag bits of assembly/scan.ts. */
+const FLAG = { D: 1, z: 2, bias: 4, initialState: 8, softplus: 16 } as const;
+
+/** Below this many state updates a call stays on one thread: waking workers costs more than it saves. */
+const PARALLEL_WORK = 1 << 16;
+
+interface ScanExports {
+  prepare(A: number, B: number, C: number, A2: number, Bt: number, Ct: number, batch: number, dim: number, N: number, Np: number, L: number): void;
+}
+
+const modules = new WeakMap<WasmBackend, Promise<WasmKernelModule>>();
+const ready = new WeakMap<WasmBackend, WasmKernelModule>();
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Compiles the SIMD scan kernels into the wasm backend (once per backend; starts the backend if needed).
+ * Picks the relaxed-SIMD (FMA) build when the backend runs its own relaxed build and the engine accepts ours.
+ */
+export async function loadWasmKernels(backend?: WasmBackend): Promise<void> {
+  const target = backend ?? (await findWasmBackend());
+  let loading = modules.get(target);
+  if (!loading) {
+    const relaxed = decode(SCAN_RELAXED_WASM);
+    const bytes = target.variant === 'relaxed' && WebAssembly.validate(relaxed) ? relaxed : decode(SCAN_SIMD_WASM);
+    loading = target.loadKernelModule(bytes);
+    modules.set(target, loading);
+  }
+  ready.set(target, await loading);
+}
+
+/** The wasm backend instance, through the public API: a probe tensor moved there. */
+async function findWasmBackend(): Promise<WasmBackend> {
+  const probe = scalar(0);
+  const moved = await toBackend(probe, 'wasm');
+  const backend = moved.backend as WasmBackend;
+  probe.dispose();
+  moved.dispose();
+  return backend;
+}
+
+/** Even split points of [0, count) into `parts`, on multiples of two so channel pairs stay together. */
+function channelRange(part: number, parts: number, count: number): [number, number] {
+  const at = (p: number) => (p >= parts ? count : Math.min(count, 2 * Math.round((p * count) / parts / 2)));
+  return [at(part), at(part + 1)];
+}
+
+/** Temporary wasm buffers for one call, freed together. */
+function scratchArena(be: WasmBackend) {
+  const held: TensorInfo[] = [];
+  return {
+    alloc(floats: number): number {
+      const info = be.output([Math.max(4, Math.ceil(floats / 4) * 4)]);
+      held.push(info);
+      return be.ptr(info);
+    },
+    release(): void {
+      for (const info of held) be.free(info.dataId);
+    },
+  };
+}
+
+const scanForward: WasmKernel = (inputs, rawAttrs, be) => {
+  const module = ready.get(be);
+  if (!module) return be.fallbackKernel(SCAN_KERNEL)!(inputs, rawAttrs, be);
+  const attrs = rawAttrs as ScanAttrs;
+  const slots = optionalSlots(attrs);
+  const { batch, dim, dstate: N, length: L, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
+  const Np = Math.ceil(N / 4) * 4;
+  const Lp = Math.ceil(L / 4) * 4;
+  const ptr = (slot: number) => (slot >= 0 ? be.ptr(inputs[slot]) : 0);
+  const [u, delta, A, B, C] = [0, 1, 2, 3, 4].map(ptr);
+  const y = be.output([batch, dim, L]);
+  const lastState = be.output([batch, dim, N]);
+  const checkpoints = be.output([batch, dim, chunks, N]);
+
+  const threads = batch * dim * L * N >= PARALLEL_WORK ? be.threads : 1;
+  const arena = scratchArena(be);
+  try {
+    const A2 = arena.alloc(dim * Np);
+    const Bt = arena.alloc(batch * L * Np);
+    const Ct = arena.alloc(batch * L * Np);
+    const scratch = Array.from({ length: threads }, () => arena.alloc(4 * Lp + Np));
+    (module.exports as unknown as ScanExports).prepare(A, B, C, A2, Bt, Ct, batch, dim, N, Np, L);
+    let flags = attrs.deltaSoftplus ? FLAG.softplus : 0;
+    if (attrs.hasD) flags |= FLAG.D;
+    if (attrs.hasZ) flags |= FLAG.z;
+    if (attrs.hasDeltaBias) flags |= FLAG.bias;
+    if (attrs.hasInitialState) flags |= FLAG.initialState;
+    const fixed = [ptr(slots.D), ptr(slots.z), ptr(slots.deltaBias), ptr(slots.initialState), be.ptr(y), be.ptr(lastState), be.ptr(checkpoints)];
+    module.parallel('scanForward', threads, (part, parts) => {
+      const [dStart, dEnd] = channelRange(part, parts, dim);
+      if (dStart === dEnd) return null;
+      return [u, delta, A2, Bt, Ct, ...fixed, scratch[part], batch, dim, N, Np, L, attrs.chunkSize, flags, dStart, dEnd];
+    });
+  } finally {
+    arena.release();
+  }
+  return [y, lastState, checkpoints];
+};
+
+const stateUpdate: WasmKernel = (inputs, rawAttrs, be) => {
+  const module = ready.get(be);
+  if (!module) return be.fallbackKernel(STATE_UPDATE_KERNEL)!(inputs, rawAttrs, be);
+  const attrs = rawAttrs as StateUpdateAttrs;
+  const [batch, dim, N] = inputs[0].shape;
+  const ptrs = inputs.slice(0, 6).map((t) => be.ptr(t));
+  let next = 6;
+  const optional = (present: boolean) => (present ? be.ptr(inputs[next++]) : 0);
+  const D = optional(attrs.hasD);
+  const z = optional(attrs.hasZ);
+  const dtBias = optional(attrs.hasDtBias);
+  let flags = attrs.dtSoftplus ? FLAG.softplus : 0;
+  if (attrs.hasD) flags |= FLAG.D;
+  if (attrs.hasZ) flags |= FLAG.z;
+  if (attrs.hasDtBias) flags |= FLAG.bias;
+  const out = be.output([batch, dim]);
+  const threads = batch * dim * N >= PARALLEL_WORK ? be.threads : 1;
+  // The state is updated where it lies: the kernel writes over the input's memory.
+  module.parallel('stateUpdate', threads, (part, parts) => {
+    const [dStart, dEnd] = channelRange(part, parts, dim);
+    if (dStart === dEnd) return null;
+    return [...ptrs, D, z, dtBias, be.ptr(out), batch, dim, N, flags, dStart, dEnd];
+  });
+  return out;
+};
+
+export function registerWasmKernels(): void {
+  registerKernel(SCAN_KERNEL, 'wasm', scanForward as KernelFn);
+  registerKernel(STATE_UPDATE_KERNEL, 'wasm', stateUpdate as KernelFn);
+  // selectiveScanBackward: core's wasm backend runs the cpu kernel on views of its memory.
+}
