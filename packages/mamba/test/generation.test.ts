@@ -167,6 +167,14 @@ describe.each(BACKENDS)('recurrent path and generation on %s', (backend) => {
       expect(stopped[1]).toEqual(secondStop >= 0 ? greedy[1].slice(0, secondStop + 1) : greedy[1]);
     });
 
+    it('leaving a stream early frees its cache', async () => {
+      const before = memory().liveTensors;
+      let n = 0;
+      for await (const _ of model.stream([1, 2, 3], { maxNewTokens: 20, temperature: 0 })) if (++n === 3) break;
+      expect(n).toBe(3);
+      expect(memory().liveTensors).toBe(before);
+    });
+
     it('one prompt as a flat array or a tensor gives the same result', async () => {
       const flat = await model.generate([5, 6, 7], { maxNewTokens: 4, temperature: 0 });
       const ids = tensor(Int32Array.from([5, 6, 7]), [1, 3], 'int32');
