@@ -23,30 +23,42 @@ const theirs = new HfTokenizer(json, {});
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Times one pass over all documents, in seconds. */
-function pass(encode) {
+/** Times one pass of `work` over all items, in seconds. */
+function pass(items, work) {
   const start = performance.now();
-  for (const d of documents) encode(d);
+  for (const item of items) work(item);
   return (performance.now() - start) / 1000;
+}
+
+/** Warm-up, then passes alternating between the libraries (a busy machine slows both alike); medians. */
+function compare(title, items, libraries) {
+  console.log(title);
+  for (const lib of libraries) pass(items, lib.work); // warm-up: JIT and word caches
+  const seconds = libraries.map(() => []);
+  for (let p = 0; p < passes; p++) libraries.forEach((lib, i) => seconds[i].push(pass(items, lib.work)));
+  const rates = libraries.map((lib, i) => {
+    const s = median(seconds[i]);
+    console.log(`  ${lib.name.padEnd(26)} ${(megabytes / s).toFixed(2).padStart(7)} MB/s  (median of ${passes} passes: ${s.toFixed(3)} s)`);
+    return megabytes / s;
+  });
+  console.log(`  ratio: ${(rates[0] / rates[1]).toFixed(2)}x`);
 }
 
 // Same ids from both, or the comparison means nothing.
 const differing = documents.filter((d) => JSON.stringify(ours.encode(d)) !== JSON.stringify(theirs.encode(d).ids)).length;
 console.log(`text: ${documents.length} Brown documents, ${megabytes.toFixed(2)} MB; node ${process.version}; documents encoded differently: ${differing}`);
 
-const libraries = [
-  { name: '@ssmjs/tokenizer', encode: (d) => ours.encode(d), seconds: [] },
-  { name: '@huggingface/tokenizers', encode: (d) => theirs.encode(d, { add_special_tokens: false }).ids, seconds: [] },
-];
-for (const lib of libraries) pass(lib.encode); // warm-up: JIT and word caches
-// Passes alternate between the libraries, so a busy machine slows both alike.
-for (let p = 0; p < passes; p++) for (const lib of libraries) lib.seconds.push(pass(lib.encode));
-const rates = libraries.map((lib) => {
-  const s = median(lib.seconds);
-  console.log(`${lib.name.padEnd(26)} ${(megabytes / s).toFixed(2).padStart(7)} MB/s  (median of ${passes} passes: ${s.toFixed(3)} s)`);
-  return megabytes / s;
-});
-console.log(`ratio: ${(rates[0] / rates[1]).toFixed(2)}x`);
+compare('encode (MB of text per second)', documents, [
+  { name: '@ssmjs/tokenizer', work: (d) => ours.encode(d) },
+  { name: '@huggingface/tokenizers', work: (d) => theirs.encode(d, { add_special_tokens: false }).ids },
+]);
+const encoded = documents.map((d) => ours.encode(d));
+const decodedDifferently = encoded.filter((ids) => ours.decode(ids) !== theirs.decode(ids)).length;
+console.log(`documents decoded differently: ${decodedDifferently}`);
+compare('decode (MB of text per second)', encoded, [
+  { name: '@ssmjs/tokenizer', work: (ids) => ours.decode(ids) },
+  { name: '@huggingface/tokenizers', work: (ids) => theirs.decode(ids) },
+]);
 
 // Cold cache: a fresh tokenizer per pass, so every word is merged once (worst case for the word cache).
 {
@@ -57,5 +69,5 @@ console.log(`ratio: ${(rates[0] / rates[1]).toFixed(2)}x`);
     for (const d of documents) fresh.encode(d);
     seconds.push((performance.now() - start) / 1000);
   }
-  console.log(`${'@ssmjs/tokenizer (cold)'.padEnd(26)} ${(megabytes / median(seconds)).toFixed(2).padStart(7)} MB/s  (first pass of a fresh tokenizer)`);
+  console.log(`encode, cold word cache\n  ${'@ssmjs/tokenizer'.padEnd(26)} ${(megabytes / median(seconds)).toFixed(2).padStart(7)} MB/s  (first pass of a fresh tokenizer)`);
 }

@@ -8,6 +8,8 @@ import { postProcessorFromConfig, type PostProcessor } from './post-processors';
 import { ByteLevelPreTokenizer, preTokenizerFromConfig, type PreTokenizer } from './pre-tokenizers';
 import { ByteStreamDecoder, RedecodingStreamDecoder, type DecodeOptions, type StreamDecoder } from './stream';
 
+const utf8Lossy = new TextDecoder('utf-8', { ignoreBOM: true });
+
 export interface EncodeOptions {
   /** Apply the post-processor's template (BOS/EOS, CLS/SEP…), as the Rust library does by default. Default true. */
   addSpecialTokens?: boolean;
@@ -134,29 +136,46 @@ export class Tokenizer implements TextTokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    if (this.decoderStep instanceof ByteLevelDecoder) {
+      // The byte-level decoder only concatenates each token's bytes, so skip the token strings.
+      const parts: Uint8Array[] = [];
+      let length = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const bytes = this.byteLevelBytesOf(ids[i]!, options);
+        if (bytes === null) continue;
+        parts.push(bytes);
+        length += bytes.length;
+      }
+      const all = new Uint8Array(length);
+      let at = 0;
+      for (const part of parts) {
+        all.set(part, at);
+        at += part.length;
+      }
+      return utf8Lossy.decode(all);
+    }
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      const token = this.idToToken(id);
+      const token = this.idToToken(ids[i]!);
       if (options.skipSpecialTokens && this.added.isSpecial(token)) continue;
       tokens.push(token);
     }
     return this.decoderStep ? this.decoderStep.decodeChain(tokens).join('') : tokens.join(' ');
   }
 
-  decoder(options: DecodeOptions = {}): StreamDecoder {
-    if (this.decoderStep instanceof ByteLevelDecoder) {
-      return new ByteStreamDecoder((id) => {
-        const token = this.idToToken(id);
-        if (options.skipSpecialTokens && this.added.isSpecial(token)) return null;
-        let bytes = this.byteLevelBytesCache.get(id);
-        if (!bytes) {
-          bytes = byteLevelBytes(token);
-          this.byteLevelBytesCache.set(id, bytes);
-        }
-        return bytes;
-      });
+  /** The bytes a token stands for under the ByteLevel decoder, or null for a special token being skipped. */
+  private byteLevelBytesOf(id: number, options: DecodeOptions): Uint8Array | null {
+    let bytes = this.byteLevelBytesCache.get(id);
+    if (!bytes) {
+      bytes = byteLevelBytes(this.idToToken(id));
+      this.byteLevelBytesCache.set(id, bytes);
     }
+    if (options.skipSpecialTokens && this.added.isSpecial(this.idToToken(id))) return null;
+    return bytes;
+  }
+
+  decoder(options: DecodeOptions = {}): StreamDecoder {
+    if (this.decoderStep instanceof ByteLevelDecoder) return new ByteStreamDecoder((id) => this.byteLevelBytesOf(id, options));
     return new RedecodingStreamDecoder((ids) => this.decode(ids, options));
   }
 
