@@ -34,13 +34,17 @@ export interface BlockState {
 
 /**
  * `hidden` [batch, L, dModel] → hidden + mixer(norm(hidden)). With `captureState`, also the state
- * decoding continues from.
+ * decoding continues from. `mask` [batch, 1, L] (1 = token, 0 = left padding) zeroes the conv's input and
+ * output at padded positions, as transformers does with an attention mask: the conv then sees zeros
+ * there, as before a sequence start, and x = 0 leaves the scan's state at zero, so a left-padded
+ * sequence gives the same results as the unpadded one.
  */
 export function blockForward(
   config: MambaConfig,
   w: BlockWeights,
   hidden: Tensor,
   captureState = false,
+  mask?: Tensor,
 ): { hidden: Tensor; state?: BlockState } {
   const [batch, L] = hidden.shape;
   const { dInner, dState, dtRank, dConv } = config;
@@ -48,11 +52,13 @@ export function blockForward(
   let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, L, 2·dInner]
   if (w.inProjBias) xz = add(xz, w.inProjBias);
   const channelsFirst = transpose(xz, [0, 2, 1]); // [batch, 2·dInner, L]
-  const x = slice(channelsFirst, [0, 0, 0], [batch, dInner, L]);
+  let x = slice(channelsFirst, [0, 0, 0], [batch, dInner, L]);
   const z = slice(channelsFirst, [0, dInner, 0], [batch, dInner, L]);
+  if (mask) x = mul(x, mask);
 
   const convWeight = reshape(w.conv, [dInner, dConv]);
-  const xc = silu(conv1d(x, convWeight, w.convBias));
+  let xc = silu(conv1d(x, convWeight, w.convBias));
+  if (mask) xc = mul(xc, mask);
 
   const xDbl = matmul(w.xProj, xc); // [batch, dtRank + 2N, L]
   const dtLow = slice(xDbl, [0, 0, 0], [batch, dtRank, L]);

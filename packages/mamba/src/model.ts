@@ -5,6 +5,7 @@
 import {
   DTypeError,
   Generator,
+  cast,
   Module,
   ShapeError,
   ValueError,
@@ -46,7 +47,7 @@ export interface GenerateOptions extends SamplingOptions {
   stopTokens?: readonly number[];
 }
 
-/** Prompts: one as ids, several of the same length, or an int32 tensor [batch, L]. */
+/** Prompts: one as ids, several (lengths may differ: they are left-padded), or an int32 tensor [batch, L]. */
 export type PromptIds = readonly number[] | readonly (readonly number[])[] | Tensor;
 
 /** A parameter module with no behavior of its own: it only gives its tensors their dotted names. */
@@ -144,11 +145,11 @@ export class MambaLM extends ParameterGroup {
   }
 
   /** Embedding and blocks; with `captureState`, each block's state for decoding. */
-  private backbone(inputIds: Tensor, captureState: boolean): { hidden: Tensor; states: BlockState[] } {
+  private backbone(inputIds: Tensor, captureState: boolean, mask?: Tensor): { hidden: Tensor; states: BlockState[] } {
     let hidden = embedding(this.weight(EMBEDDING), inputIds);
     const states: BlockState[] = [];
     for (let i = 0; i < this.config.nLayer; i++) {
-      const out = blockForward(this.config, this.block(i), hidden, captureState);
+      const out = blockForward(this.config, this.block(i), hidden, captureState, mask);
       hidden = out.hidden;
       if (out.state) states.push(out.state);
     }
@@ -170,14 +171,21 @@ export class MambaLM extends ParameterGroup {
 
   /**
    * Runs the prompt through the parallel path and returns the logits of its last position [batch, vocab]
-   * and the cache to continue from with `step`.
+   * and the cache to continue from with `step`. Prompts of different lengths are left-padded, with
+   * `attentionMask` [batch, L] (int32 or float32; 1 = token, 0 = padding) saying where: padded sequences
+   * then give what they would alone.
    */
-  prefill(inputIds: Tensor): { logits: Tensor; cache: MambaCache } {
+  prefill(inputIds: Tensor, options: { attentionMask?: Tensor } = {}): { logits: Tensor; cache: MambaCache } {
     this.checkIds('prefill', inputIds, 2);
     const [batch, L] = inputIds.shape;
+    const { attentionMask } = options;
+    if (attentionMask && (attentionMask.rank !== 2 || attentionMask.shape[0] !== batch || attentionMask.shape[1] !== L)) {
+      throw new ShapeError('prefill', `attentionMask ${shapeStr(attentionMask.shape)} must match inputIds ${shapeStr(inputIds.shape)}`);
+    }
     return noGrad(() =>
       tidy(() => {
-        const { hidden, states } = this.backbone(inputIds, true);
+        const mask = attentionMask ? reshape(attentionMask.dtype === 'float32' ? attentionMask : cast(attentionMask, 'float32'), [batch, 1, L]) : undefined;
+        const { hidden, states } = this.backbone(inputIds, true, mask);
         const last = reshape(slice(hidden, [0, L - 1, 0], [batch, 1, this.config.dModel]), [batch, this.config.dModel]);
         const cache = new MambaCache(batch, states.map((s) => s.conv), states.map((s) => s.ssm));
         cache.seqLen = L;
@@ -232,12 +240,23 @@ export class MambaLM extends ParameterGroup {
     const finished = new Array<boolean>(batch).fill(false);
     if (maxNewTokens === 0) return;
 
-    const ids = tensor(Int32Array.from(prompts.flat()), [batch, prompts[0].length], 'int32');
+    // Prompts of different lengths are left-padded (with id 0) and masked, so every one ends at the last column.
+    const L = Math.max(...prompts.map((p) => p.length));
+    const padded = new Int32Array(batch * L);
+    const maskValues = new Float32Array(batch * L);
+    prompts.forEach((p, b) => {
+      padded.set(p, b * L + L - p.length);
+      maskValues.fill(1, b * L + L - p.length, (b + 1) * L);
+    });
+    const ragged = prompts.some((p) => p.length !== L);
+    const ids = tensor(padded, [batch, L], 'int32');
+    const mask = ragged ? tensor(maskValues, [batch, L]) : null;
     let logits: Tensor | null = null;
     let cache: MambaCache | null = null;
     try {
-      ({ logits, cache } = this.prefill(ids));
+      ({ logits, cache } = this.prefill(ids, { attentionMask: mask ?? undefined }));
       ids.dispose();
+      mask?.dispose();
       for (let t = 0; ; t++) {
         const rows = (await logits.data()) as Float32Array;
         logits.dispose();
@@ -262,6 +281,7 @@ export class MambaLM extends ParameterGroup {
       }
     } finally {
       if (!ids.disposed) ids.dispose();
+      if (mask && !mask.disposed) mask.dispose();
       logits?.dispose();
       cache?.dispose();
     }
@@ -302,7 +322,7 @@ export class MambaLM extends ParameterGroup {
     if (values) checkRange(op, values, this.config.vocabSize);
   }
 
-  /** Prompts as id arrays, checked: non-empty, equal lengths, ids in the vocabulary. */
+  /** Prompts as id arrays, checked: non-empty, ids in the vocabulary. */
   private async readPrompts(prompt: PromptIds): Promise<number[][]> {
     let rows: number[][];
     if (Array.isArray(prompt)) {
@@ -317,10 +337,6 @@ export class MambaLM extends ParameterGroup {
     }
     if (rows.length === 0 || rows.some((r) => !Array.isArray(r) || r.length === 0)) {
       throw new ValueError('generate', 'the prompt is empty: give at least one token per sequence');
-    }
-    const L = rows[0].length;
-    if (rows.some((r) => r.length !== L)) {
-      throw new ShapeError('generate', `batched prompts must have the same length, got lengths ${rows.map((r) => r.length).join(', ')}`);
     }
     for (const r of rows) {
       if (r.some((v) => !Number.isInteger(v))) throw new ValueError('generate', `token ids must be integers, got ${JSON.stringify(r)}`);

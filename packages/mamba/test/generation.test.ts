@@ -167,6 +167,24 @@ describe.each(BACKENDS)('recurrent path and generation on %s', (backend) => {
       expect(stopped[1]).toEqual(secondStop >= 0 ? greedy[1].slice(0, secondStop + 1) : greedy[1]);
     });
 
+    it('prompts of different lengths are left-padded and give what each gives alone', async () => {
+      const prompts = [[9, 8, 7, 6, 5, 4, 3], [1, 2], [30]];
+      const together = await model.generate(prompts, { maxNewTokens: 6, temperature: 0 });
+      for (const [b, p] of prompts.entries()) {
+        expect(together[b]).toEqual((await model.generate([p], { maxNewTokens: 6, temperature: 0 }))[0]);
+      }
+      // The logits agree too, not only the argmax: prefill a padded batch and compare row by row.
+      const ids = tensor(Int32Array.from([0, 0, 0, 1, 2, 9, 8, 7, 6, 5]), [2, 5], 'int32');
+      const mask = tensor(Int32Array.from([0, 0, 0, 1, 1, 1, 1, 1, 1, 1]), [2, 5], 'int32');
+      const { logits, cache } = model.prefill(ids, { attentionMask: mask });
+      const alone = tensor(Int32Array.from([1, 2]), [1, 2], 'int32');
+      const single = model.prefill(alone);
+      expect(maxAbsDiff((await values(logits)).subarray(0, 50), await values(single.logits))).toBeLessThanOrEqual(1e-5);
+      for (const t of [ids, mask, alone]) t.dispose();
+      cache.dispose();
+      single.cache.dispose();
+    });
+
     it('leaving a stream early frees its cache', async () => {
       const before = memory().liveTensors;
       let n = 0;
