@@ -215,8 +215,9 @@ export class MambaLM extends ParameterGroup {
 
   /** Prompts plus up to `maxNewTokens` generated ids each. */
   async generate(prompt: PromptIds, options: GenerateOptions): Promise<number[][]> {
-    const sequences = (await this.readPrompts(prompt)).map((p) => [...p]);
-    for await (const tokens of this.stream(prompt, options)) {
+    const prompts = await this.readPrompts(prompt);
+    const sequences = prompts.map((p) => [...p]);
+    for await (const tokens of this.stream(prompts, options)) {
       tokens.forEach((t, b) => {
         if (t >= 0) sequences[b].push(t);
       });
