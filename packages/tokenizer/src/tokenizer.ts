@@ -111,6 +111,7 @@ export class Tokenizer implements TextTokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
+    if (typeof text !== 'string') throw new TokenizerError('INVALID_ARGUMENT', `encode: expected a string, got ${describe(text)}`);
     const ids: number[] = [];
     const pieces: string[] = [];
     const pre = this.preTokenizer;

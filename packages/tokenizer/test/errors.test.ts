@@ -52,6 +52,10 @@ describe('typed errors', () => {
     expect(errorOf(() => CharTokenizer.fromText('ab').decode([2])).code).toBe('ID_OUT_OF_RANGE');
   });
 
+  it('encode of something that is not a string', () => {
+    expect(errorOf(() => neoxTokenizer().encode(42 as unknown as string)).message).toBe('encode: expected a string, got 42');
+  });
+
   it('missing files', async () => {
     await expect(Tokenizer.fromFile('/no/such/tokenizer.json')).rejects.toMatchObject({ code: 'IO', name: 'TokenizerError' });
   });
