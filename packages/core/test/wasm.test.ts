@@ -154,7 +154,9 @@ describe('wasm backend vs cpu', () => {
     expect(be.name).toBe('wasm');
     expect(be.wasmMemory).toBeInstanceOf(WebAssembly.Memory);
     expect(be.shared).toBe(true);
-    expect(['simd', 'relaxed']).toContain(be.variant);
+    // The relaxed-SIMD build wherever the engine validates it (Node 20: --experimental-wasm-relaxed-simd).
+    const relaxed = new Uint8Array(await (await import('node:fs/promises')).readFile(new URL('../wasm/core-relaxed.wasm', import.meta.url)));
+    expect(be.variant).toBe(WebAssembly.validate(relaxed) ? 'relaxed' : 'simd');
   });
 
   for (const threads of [1, 2]) {
@@ -319,5 +321,17 @@ describe('wasm loading', () => {
     expect(hasDataSegments(withData)).toBe(true);
     expect(hasDataSegments(await readWasm('core-relaxed.wasm'))).toBe(false);
     await expect(be.loadKernelModule(withData)).rejects.toThrow(/no data segments/);
+  });
+});
+
+describe('relaxed-SIMD build', () => {
+  it('agrees with the plain SIMD build (run in a Node with --experimental-wasm-relaxed-simd)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = new URL('./relaxed-vs-simd.mjs', import.meta.url).pathname;
+    const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', script], { encoding: 'utf8' });
+    const { relaxedValidates, result } = JSON.parse(out) as { relaxedValidates: boolean; result: Record<string, number> };
+    expect(relaxedValidates).toBe(true);
+    expect(Object.keys(result).length).toBeGreaterThan(5);
+    for (const [kernel, error] of Object.entries(result)) expect(error, kernel).toBeLessThan(1e-5);
   });
 });
