@@ -4,7 +4,7 @@
  */
 export type { Complex } from './complex';
 export * as complex from './complex';
-export { s4dKernel, dplrKernel, discretizeDiagonal, type Discretization, type DiagonalParams, type DplrParams } from './kernels';
+export { s4dKernel, dplrKernel, s4dFinalState, discretizeDiagonal, type Discretization, type DiagonalParams, type DplrParams } from './kernels';
 export { fftConv } from './fftconv';
 export { S4DKernel, S4Kernel, type SsmKernel, type SsmInitOptions, type S4DKernelOptions, type S4KernelOptions } from './ssm';
 export { S4DLayer, S4Layer, LtiState, glu, type LtiLayerOptions, type S4DLayerOptions, type S4LayerOptions } from './layers';

@@ -4,7 +4,8 @@
  * modes stand with their conjugates for a real system of size N, and K_l = Σ_full C B̄ Ā^l = 2·Re Σ_half.
  */
 import {
-  add, arange, concat, exp, irfft, matmul, mul, reshape, ShapeError, shapeStr, slice, sub, sum, ValueError, type Tensor,
+  add, arange, concat, exp, gather, irfft, matmul, mul, reshape, ShapeError, shapeStr, slice, sub, sum, tensor, transpose, ValueError,
+  type Tensor,
 } from '@ssmjs/core';
 import {
   caddReal, cconj, cexp, cinv, cmatmul, cmul, complexConstant, cscale, csub, toPairs, type Complex,
@@ -79,6 +80,36 @@ function powersByDoubling(dA: Complex, L: number): Complex {
 }
 
 /**
+ * Ā^l for l = 0…L−1 as [H, n, L]: e^{l·ΔA} for ZOH (exp, cos and sin, as state-spaces/s4's S4DKernel), by
+ * doubling for bilinear.
+ */
+function vandermonde(dA: Complex, dtA: Complex, L: number, method: Discretization): Complex {
+  if (method === 'bilinear') return powersByDoubling(dA, L);
+  const [H, n] = dtA.re.shape;
+  const l = reshape(arange(L), [1, 1, L]);
+  return cexp({ re: mul(reshape(dtA.re, [H, n, 1]), l), im: mul(reshape(dtA.im, [H, n, 1]), l) });
+}
+
+/**
+ * The state [batch, H, N/2] a diagonal SSM reaches from zero after the inputs u [batch, H, L]:
+ * x_L = Σ_s Ā^{L−1−s} B̄ u_s (what stepping through u leaves), by one transposed Vandermonde product.
+ */
+export function s4dFinalState(p: Omit<DiagonalParams, 'C'> & { u: Tensor; method: Discretization }): Complex {
+  const { u } = p;
+  const H = p.A.re.shape[0];
+  if (u.rank !== 3 || u.shape[1] !== H) throw new ShapeError('s4dFinalState', `u must be [batch, ${H}, L], got ${shapeStr(u.shape)}`);
+  const L = u.shape[2];
+  const { dA, dB, dtA } = discretizeDiagonal(p);
+  const powers = vandermonde(dA, dtA, L, p.method); // [H, n, L]
+  // Σ_k Ā^k u_{L−1−k}: the inputs reversed in time, as [H, L, batch] columns.
+  const reversed = gather(u, tensor(Int32Array.from({ length: L }, (_, k) => L - 1 - k), [L], 'int32'), 2);
+  const columns = transpose(reversed, [1, 2, 0]);
+  const summed: Complex = { re: matmul(powers.re, columns), im: matmul(powers.im, columns) }; // [H, n, batch]
+  const state = { re: transpose(summed.re, [2, 0, 1]), im: transpose(summed.im, [2, 0, 1]) };
+  return cmul(state, dB);
+}
+
+/**
  * The S4D kernel K [H, L], K_l = 2·Re Σ_n C_n B̄_n Ā_n^l, by a Vandermonde product. ZOH evaluates the powers
  * as e^{l·ΔA} (exp, cos and sin of l·ΔA, as state-spaces/s4's S4DKernel); bilinear builds Ā^l by doubling.
  */
@@ -87,13 +118,7 @@ export function s4dKernel(p: DiagonalParams & { L: number; method: Discretizatio
   const [H, n] = diagonalShape('s4dKernel', p);
   const { L } = p;
   const { dA, dB, dtA } = discretizeDiagonal(p);
-  let powers: Complex;
-  if (p.method === 'zoh') {
-    const l = reshape(arange(L), [1, 1, L]);
-    powers = cexp({ re: mul(reshape(dtA.re, [H, n, 1]), l), im: mul(reshape(dtA.im, [H, n, 1]), l) });
-  } else {
-    powers = powersByDoubling(dA, L);
-  }
+  const powers = vandermonde(dA, dtA, L, p.method);
   // Σ_n Re(w_n·Ā_n^l) as one batched product per part: [H, 1, n] × [H, n, L].
   const w = cmul(p.C, dB);
   const row = (t: Tensor) => reshape(t, [H, 1, n]);

@@ -5,10 +5,9 @@
  * [batch, L, H].
  */
 import {
-  add, gelu, keep, matmul, Module, ModuleList, mul, randn, reshape, ShapeError, shapeStr, sigmoid, slice, transpose,
-  rand, type Parameter, type Tensor,
+  add, dispose, gelu, keep, matmul, Module, ModuleList, mul, rand, randn, reshape, ShapeError, shapeStr, sigmoid, slice,
+  transpose, type Parameter, type Tensor,
 } from '@ssmjs/core';
-import { dispose } from '@ssmjs/core';
 import type { Complex } from './complex';
 import { fftConv } from './fftconv';
 import { generatorOf, S4DKernel, S4Kernel, type S4DKernelOptions, type S4KernelOptions, type SsmKernel } from './ssm';
@@ -107,6 +106,13 @@ abstract class LtiLayer extends Module {
     let y = add(fftConv(u, K), mul(u, reshape(this.D.value, [this.H, 1])));
     y = glu(this.outputLinear.forward(gelu(y)), 1);
     return this.transposed ? y : transpose(y, [0, 2, 1]);
+  }
+
+  /** `forward` over a prompt, plus the state that `step` continues from. */
+  prefill(x: Tensor): { y: Tensor; state: LtiState } {
+    const y = this.forward(x);
+    const u = this.transposed ? x : transpose(x, [0, 2, 1]);
+    return { y, state: new LtiState(this.kernel.finalState(u)) };
   }
 
   /** A zero state for `batch` sequences. */

@@ -7,7 +7,7 @@
  * `out_proj.weight`), with the SSM's under `kernel.` (state-spaces/s4's names).
  */
 import {
-  add, concat, Conv1d, dispose, keep, Linear, Module, mul, reshape, ShapeError, shapeStr, silu, slice, sum, transpose,
+  add, concat, Conv1d, dispose, keep, Linear, Module, mul, pad, reshape, ShapeError, shapeStr, silu, slice, sum, transpose,
   ValueError, zeros, ones, type Parameter, type Tensor,
 } from '@ssmjs/core';
 import type { S4DKind } from '@ssmjs/hippo';
@@ -107,6 +107,19 @@ export class LtiMixer extends Module {
 
   /** x [batch, L, dModel] → [batch, L, dModel]. */
   forward(x: Tensor): Tensor {
+    return this.run(x, false).y;
+  }
+
+  /**
+   * The parallel path over a prompt x [batch, L, dModel], plus the state that `step` continues from
+   * (the conv input's last dConv steps and the SSM state after the prompt).
+   */
+  prefill(x: Tensor): { y: Tensor; state: LtiMixerState } {
+    const { y, conv, ssm } = this.run(x, true);
+    return { y, state: new LtiMixerState(conv!, ssm!) };
+  }
+
+  private run(x: Tensor, captureState: boolean): { y: Tensor; conv?: Tensor; ssm?: Complex } {
     if (x.rank !== 3 || x.shape[2] !== this.dModel) {
       throw new ShapeError('LtiMixer', `input must be [batch, L, ${this.dModel}], got ${shapeStr(x.shape)}`);
     }
@@ -116,7 +129,11 @@ export class LtiMixer extends Module {
     const xc = silu(this.conv1d.forward(u));
     let y = add(fftConv(xc, this.ssm.kernel(L)), mul(xc, reshape(this.D.value, [this.dInner, 1])));
     if (this.gated) y = mul(y, silu(slice(projected, [0, this.dInner, 0], [batch, this.dInner, L])));
-    return this.outProj.forward(transpose(y, [0, 2, 1]));
+    const out = this.outProj.forward(transpose(y, [0, 2, 1]));
+    if (!captureState) return { y: out };
+    // The conv window holds the last dConv inputs, zeros before the sequence start.
+    const conv = L >= this.dConv ? slice(u, [0, 0, L - this.dConv], [batch, this.dInner, this.dConv]) : pad(u, [[0, 0], [0, 0], [this.dConv - L, 0]]);
+    return { y: out, conv, ssm: this.ssm.finalState(xc) };
   }
 
   /** A zero decoding state for `batch` sequences. */

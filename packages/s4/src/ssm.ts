@@ -3,12 +3,12 @@
  * `kernel.`), the convolution kernel of any length for whole sequences, and a recurrent step for generation.
  */
 import {
-  add, dispose, exp, Generator, globalGenerator, keep, Module, mul, neg, noGrad, reshape, slice, sum, tensor, tidy, ValueError,
-  zeros, type InitOptions, type Parameter, type Tensor,
+  add, dispose, exp, Generator, globalGenerator, keep, Module, mul, neg, noGrad, reshape, ShapeError, shapeStr, slice, sum, tensor,
+  tidy, ValueError, zeros, type InitOptions, type Parameter, type Tensor,
 } from '@ssmjs/core';
 import { dplrCFromTilde, dplrCTilde, dplrToDense, nplr, s4dInit, type ComplexArray, type S4DKind } from '@ssmjs/hippo';
 import { cmatmul, cmul, complexConstant, fromPairs, type Complex } from './complex';
-import { discretizeDiagonal, dplrKernel, s4dKernel, type Discretization } from './kernels';
+import { discretizeDiagonal, dplrKernel, s4dFinalState, s4dKernel, type Discretization } from './kernels';
 
 /** What a layer needs from its SSM: kernels for the convolution path, a state and a step for the recurrent one. */
 export interface SsmKernel extends Module {
@@ -22,6 +22,8 @@ export interface SsmKernel extends Module {
   initialState(batch: number): Complex;
   /** One input u [batch, H] → output y [batch, H] (without the D skip) and the next state. */
   step(u: Tensor, state: Complex): { y: Tensor; state: Complex };
+  /** The state after the inputs u [batch, H, L] from a zero state (to continue with `step` after a prompt). */
+  finalState(u: Tensor): Complex;
 }
 
 export interface SsmInitOptions extends InitOptions {
@@ -73,7 +75,7 @@ function pairs(re: ArrayLike<number>, im: ArrayLike<number>): Float32Array {
  * Recurrent-step constants derived from parameters, recomputed when any parameter value changes (optimizers
  * swap in new tensors) and kept out of `tidy` until then.
  */
-class StepCache<T> {
+class StepCache<T extends Record<string, Complex>> {
   private sources: Tensor[] = [];
   private value: T | null = null;
 
@@ -81,9 +83,7 @@ class StepCache<T> {
     if (this.value && current.length === this.sources.length && current.every((t, i) => t === this.sources[i])) return this.value;
     this.clear();
     const built = noGrad(() => tidy(() => build()));
-    const kept = new Set<Tensor>();
-    collect(built, kept);
-    for (const t of kept) keep(t);
+    for (const part of Object.values(built)) for (const t of Object.values(part)) keep(t);
     this.value = built;
     this.sources = current;
     return built;
@@ -93,13 +93,6 @@ class StepCache<T> {
     if (this.value) dispose(this.value);
     this.value = null;
     this.sources = [];
-  }
-}
-
-function collect(value: unknown, out: Set<Tensor>): void {
-  if (value && typeof value === 'object') {
-    if ('dataId' in value && 'shape' in value) out.add(value as Tensor);
-    else for (const v of Object.values(value)) collect(v, out);
   }
 }
 
@@ -181,6 +174,11 @@ export class S4DKernel extends Module implements SsmKernel {
     const next = { re: add(moved.re, mul(dB.re, input)), im: add(moved.im, mul(dB.im, input)) };
     const y = mul(sum(cmul(C, next).re, 2), 2);
     return { y, state: next };
+  }
+
+  finalState(u: Tensor): Complex {
+    const { A, B, logDt } = this.params();
+    return s4dFinalState({ A, B, logDt, u, method: this.method });
   }
 
   override dispose(): void {
@@ -327,6 +325,17 @@ export class S4Kernel extends Module implements SsmKernel {
       im: add(reshape(moved.im, [batch, this.H, this.N]), mul(dB.im, input)),
     };
     return { y: sum(cmul(C, next).re, 2), state: next };
+  }
+
+  /** By stepping: the dense DPLR system has no cheaper closed form here. */
+  finalState(u: Tensor): Complex {
+    const [batch, H, L] = u.shape;
+    if (u.rank !== 3 || H !== this.H) throw new ShapeError('S4Kernel.finalState', `u must be [batch, ${this.H}, L], got ${shapeStr(u.shape)}`);
+    return tidy(() => {
+      let state = this.initialState(batch);
+      for (let t = 0; t < L; t++) state = this.step(reshape(slice(u, [0, 0, t], [batch, H, 1]), [batch, H]), state).state;
+      return state;
+    });
   }
 
   override dispose(): void {

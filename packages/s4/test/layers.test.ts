@@ -54,6 +54,23 @@ describe.each(layers)('%s', (_name, make) => {
     layer.dispose();
   });
 
+  it('prefill over a prompt, then steps, equals the convolution path', () => {
+    const layer = make(3);
+    const x = randn([2, 3, 16], { seed: 12 });
+    const prompt = 9;
+    const whole = tidy(() => layer.forward(x));
+    const { y, state } = tidy(() => layer.prefill(slice(x, [0, 0, 0], [2, 3, prompt])));
+    const rest = tidy(() => {
+      const ys: Tensor[] = [y];
+      for (let t = prompt; t < 16; t++) ys.push(reshape(layer.step(reshape(slice(x, [0, 0, t], [2, 3, 1]), [2, 3]), state), [2, 3, 1]));
+      return concat(ys, 2);
+    });
+    expect(relativeError(rest.dataSync(), whole.dataSync())).toBeLessThan(1e-5);
+    dispose([x, whole, y, rest]);
+    state.dispose();
+    layer.dispose();
+  });
+
   it('passes finite-difference gradient checks in its input and every parameter', async () => {
     const layer = make(3);
     const x = randn([2, 3, 10], { seed: 5 });

@@ -46,6 +46,25 @@ describe.each(variants)('LtiMixer %s', (_name, options) => {
     mixer.dispose();
   });
 
+  it('prefill over a prompt, then steps, equals the parallel path', () => {
+    const mixer = new LtiMixer(options);
+    const x = randn([2, 12, 4], { seed: 10 });
+    const whole = tidy(() => mixer.forward(x));
+    for (const prompt of [2, 7]) {
+      const { y, state } = tidy(() => mixer.prefill(slice(x, [0, 0, 0], [2, prompt, 4])));
+      const all = tidy(() => {
+        const ys: Tensor[] = [y];
+        for (let t = prompt; t < 12; t++) ys.push(reshape(mixer.step(reshape(slice(x, [0, t, 0], [2, 1, 4]), [2, 4]), state), [2, 1, 4]));
+        return concat(ys, 1);
+      });
+      expect(relativeError(all.dataSync(), whole.dataSync())).toBeLessThan(1e-5);
+      dispose([y, all]);
+      state.dispose();
+    }
+    dispose([x, whole]);
+    mixer.dispose();
+  });
+
   it('passes finite-difference gradient checks in its input and parameters', async () => {
     const mixer = new LtiMixer({ ...options, dModel: 2, expand: 1.5, lMax: 6 });
     const x = randn([1, 6, 2], { seed: 8 });
