@@ -354,3 +354,181 @@ export function stateUpdate(
     }
   }
 }
+
+// ---------------------------------------------------------------- backward
+
+// Slots of the backward's descriptor: an i32 array in memory (there are more arguments than the
+// worker pool passes), filled by the caller.
+const BW_U = 0, BW_DELTA = 1, BW_A2 = 2, BW_BT = 3, BW_CT = 4, BW_D = 5, BW_Z = 6, BW_BIAS = 7;
+const BW_CHECKPOINTS = 8, BW_DY = 9, BW_DLAST = 10;
+const BW_DU = 11, BW_DDELTA = 12, BW_DA = 13, BW_DD = 14, BW_DZ = 15, BW_DBIAS = 16, BW_DH0 = 17;
+const BW_DBT = 18, BW_DCT = 19, BW_PARTIAL_STRIDE = 20;
+const BW_BATCH = 21, BW_DIM = 22, BW_N = 23, BW_NP = 24, BW_L = 25, BW_CHUNK = 26, BW_FLAGS = 27;
+
+// @ts-ignore: decorator
+@inline function slot(desc: usize, i: i32): usize {
+  return <usize>load<i32>(desc + (<usize>i << 2));
+}
+
+/** silu(z) and its derivative s·(1 + z·(1 − s)) for one row, into gate and gateGrad. */
+function gateRow(z: usize, L: i32, gate: usize, gateGrad: usize): void {
+  for (let t = 0; t < L; t++) {
+    const zt = load<f32>(z + (<usize>t << 2));
+    const sig: f32 = 1 / (1 + f32x4.extract_lane(exp2v(f32x4.splat(-zt * LOG2E)), 0));
+    store<f32>(gate + (<usize>t << 2), zt * sig);
+    store<f32>(gateGrad + (<usize>t << 2), sig * (1 + zt * (1 - sig)));
+  }
+}
+
+/**
+ * Gradients for channels [dStart, dEnd) of every batch entry. Chunks are visited last to first; each
+ * chunk's states (and decays) are recomputed from its checkpoint into scratch, then the reverse
+ * recurrence runs over it with the state gradient g in scratch. dB and dC (sums over channels) go to
+ * this thread's partial buffers (batch, L, Np), part `part`; `finishBC` adds the parts up.
+ * Scratch: 5·Lp + (2·chunk + 3)·Np floats.
+ */
+export function scanBackward(desc: usize, scratch: usize, part: i32, dStart: i32, dEnd: i32): void {
+  const batch = <i32>slot(desc, BW_BATCH), dim = <i32>slot(desc, BW_DIM), N = <i32>slot(desc, BW_N), Np = <i32>slot(desc, BW_NP);
+  const L = <i32>slot(desc, BW_L), chunk = <i32>slot(desc, BW_CHUNK), flags = <i32>slot(desc, BW_FLAGS);
+  const u = slot(desc, BW_U), delta = slot(desc, BW_DELTA), A2 = slot(desc, BW_A2), Bt = slot(desc, BW_BT), Ct = slot(desc, BW_CT);
+  const D = slot(desc, BW_D), z = slot(desc, BW_Z), bias = slot(desc, BW_BIAS), checkpoints = slot(desc, BW_CHECKPOINTS);
+  const dy = slot(desc, BW_DY), dLast = slot(desc, BW_DLAST);
+  const du = slot(desc, BW_DU), ddelta = slot(desc, BW_DDELTA), dA = slot(desc, BW_DA), dD = slot(desc, BW_DD), dz = slot(desc, BW_DZ);
+  const dBias = slot(desc, BW_DBIAS), dh0 = slot(desc, BW_DH0);
+  const partialStride = slot(desc, BW_PARTIAL_STRIDE);
+  const dBt = slot(desc, BW_DBT) + <usize>part * partialStride;
+  const dCt = slot(desc, BW_DCT) + <usize>part * partialStride;
+  const hasD = (flags & HAS_D) != 0, hasZ = (flags & HAS_Z) != 0, softplus = (flags & DELTA_SOFTPLUS) != 0;
+  const chunks = (L + chunk - 1) / chunk;
+  const Lp = (L + 3) & ~3;
+  const rowBytes = <usize>Lp << 2;
+  const dt = scratch, dtu = dt + rowBytes, gate = dtu + rowBytes, gateGrad = gate + rowBytes, ddt = gateGrad + rowBytes;
+  const g = ddt + rowBytes;
+  const dAacc = g + (<usize>Np << 2);
+  const states = dAacc + (<usize>Np << 2); // (chunk + 1) rows of Np
+  const decays = states + (<usize>((chunk + 1) * Np) << 2); // chunk rows of Np
+  const npBytes = <usize>Np << 2;
+  const LN2: f32 = 0.6931471805599453;
+
+  for (let b = 0; b < batch; b++) {
+    for (let d = dStart; d < dEnd; d++) {
+      const channel = b * dim + d;
+      const row = <usize>(channel * L) << 2;
+      const biasD: f32 = (flags & HAS_DELTA_BIAS) != 0 ? load<f32>(bias + (<usize>d << 2)) : 0;
+      const Dd: f32 = hasD ? load<f32>(D + (<usize>d << 2)) : 0;
+      prepareRow(u + row, delta + row, biasD, L, softplus, dt, dtu);
+      if (hasZ) gateRow(z + row, L, gate, gateGrad);
+      const Ad = A2 + (<usize>(d * Np) << 2);
+      const dAd = dA + (<usize>(d * N) << 2);
+      for (let n = 0; n < Np; n++) {
+        store<f32>(g + (<usize>n << 2), n < N ? load<f32>(dLast + (<usize>(channel * N + n) << 2)) : 0);
+        store<f32>(dAacc + (<usize>n << 2), 0);
+      }
+      let dDsum: f32 = 0;
+      for (let k = chunks - 1; k >= 0; k--) {
+        const start = k * chunk;
+        const steps = min(chunk, L - start);
+        // Recompute this chunk's states from its checkpoint.
+        const checkpoint = checkpoints + (<usize>((channel * chunks + k) * N) << 2);
+        for (let n = 0; n < Np; n++) store<f32>(states + (<usize>n << 2), n < N ? load<f32>(checkpoint + (<usize>n << 2)) : 0);
+        for (let i = 0; i < steps; i++) {
+          const t = start + i;
+          const vdt = f32x4.splat(load<f32>(dt + (<usize>t << 2)));
+          const vdu = f32x4.splat(load<f32>(dtu + (<usize>t << 2)));
+          const bt = Bt + (<usize>((b * L + t) * Np) << 2);
+          const prev = states + <usize>i * npBytes;
+          for (let n = 0; n < Np; n += 4) {
+            const at = <usize>n << 2;
+            const decay = exp2v(f32x4.mul(vdt, v128.load(Ad + at)));
+            v128.store(decays + <usize>i * npBytes + at, decay);
+            v128.store(prev + npBytes + at, madd(decay, v128.load(prev + at), f32x4.mul(vdu, v128.load(bt + at))));
+          }
+        }
+        // The reverse recurrence over the chunk.
+        for (let i = steps - 1; i >= 0; i--) {
+          const t = start + i;
+          const at = <usize>t << 2;
+          const dtT = load<f32>(dt + at);
+          const uT = load<f32>(u + row + at);
+          const bt = Bt + (<usize>((b * L + t) * Np) << 2);
+          const ct = Ct + (<usize>((b * L + t) * Np) << 2);
+          const dbt = dBt + (<usize>((b * L + t) * Np) << 2);
+          const dct = dCt + (<usize>((b * L + t) * Np) << 2);
+          const now = states + <usize>(i + 1) * npBytes;
+          const prev = states + <usize>i * npBytes;
+          const decayRow = decays + <usize>i * npBytes;
+          let dOut = load<f32>(dy + row + at);
+          if (hasZ) {
+            let pre = f32x4.splat(0);
+            for (let n = 0; n < Np; n += 4) pre = madd(v128.load(ct + (<usize>n << 2)), v128.load(now + (<usize>n << 2)), pre);
+            const yPre = hsum(pre) + Dd * uT;
+            store<f32>(dz + row + at, dOut * yPre * load<f32>(gateGrad + at));
+            dOut *= load<f32>(gate + at);
+          }
+          dDsum += dOut * uT;
+          const vOut = f32x4.splat(dOut);
+          const vdt = f32x4.splat(dtT);
+          const vdu = f32x4.splat(load<f32>(dtu + at));
+          let sumGB = f32x4.splat(0);
+          let sumGA = f32x4.splat(0);
+          for (let n = 0; n < Np; n += 4) {
+            const o = <usize>n << 2;
+            const Bn = v128.load(bt + o);
+            const gn = madd(vOut, v128.load(ct + o), v128.load(g + o));
+            const decay = v128.load(decayRow + o);
+            const w = f32x4.mul(f32x4.mul(gn, decay), v128.load(prev + o));
+            sumGB = madd(gn, Bn, sumGB);
+            sumGA = madd(v128.load(Ad + o), w, sumGA);
+            v128.store(dAacc + o, madd(vdt, w, v128.load(dAacc + o)));
+            v128.store(dbt + o, madd(gn, vdu, v128.load(dbt + o)));
+            v128.store(dct + o, madd(vOut, v128.load(now + o), v128.load(dct + o)));
+            v128.store(g + o, f32x4.mul(gn, decay));
+          }
+          const sB = hsum(sumGB);
+          store<f32>(du + row + at, dOut * Dd + dtT * sB);
+          store<f32>(ddt + at, LN2 * hsum(sumGA) + uT * sB);
+        }
+      }
+      // Δ's gradient through bias and softplus: d softplus(x)/dx = sigmoid(x).
+      let dBiasSum: f32 = 0;
+      for (let t = 0; t < L; t++) {
+        const at = <usize>t << 2;
+        let v = load<f32>(ddt + at);
+        if (softplus) {
+          const x = load<f32>(delta + row + at) + biasD;
+          if (x <= 20) v /= 1 + f32x4.extract_lane(exp2v(f32x4.splat(-x * LOG2E)), 0);
+        }
+        store<f32>(ddelta + row + at, v);
+        dBiasSum += v;
+      }
+      if (hasD) store<f32>(dD + (<usize>d << 2), load<f32>(dD + (<usize>d << 2)) + dDsum);
+      if ((flags & HAS_DELTA_BIAS) != 0) store<f32>(dBias + (<usize>d << 2), load<f32>(dBias + (<usize>d << 2)) + dBiasSum);
+      for (let n = 0; n < N; n++) {
+        store<f32>(dh0 + (<usize>(channel * N + n) << 2), load<f32>(g + (<usize>n << 2)));
+        // dA is (dim, N) and this thread owns channel d: no other thread adds to this row.
+        store<f32>(dAd + (<usize>n << 2), load<f32>(dAd + (<usize>n << 2)) + load<f32>(dAacc + (<usize>n << 2)));
+      }
+    }
+  }
+}
+
+/** dB, dC (batch, N, L) = the sum of the threads' partials (batch, L, Np), transposed back. */
+export function finishBC(partialB: usize, partialC: usize, parts: i32, partStride: usize, dB: usize, dC: usize, batch: i32, N: i32, Np: i32, L: i32): void {
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < L; t++) {
+      const from = <usize>((b * L + t) * Np) << 2;
+      for (let n = 0; n < N; n++) {
+        let sumB: f32 = 0;
+        let sumC: f32 = 0;
+        for (let p = 0; p < parts; p++) {
+          const at = from + <usize>p * partStride + (<usize>n << 2);
+          sumB += load<f32>(partialB + at);
+          sumC += load<f32>(partialC + at);
+        }
+        const to = <usize>((b * N + n) * L + t) << 2;
+        store<f32>(dB + to, sumB);
+        store<f32>(dC + to, sumC);
+      }
+    }
+  }
+}

@@ -7,8 +7,9 @@ import { loadWasmKernels } from '@ssmjs/selective-scan';
  */
 export function testedBackends(): [string, number][] {
   return [
-    ['cpu', 2e-5],
-    ['wasm', 1e-4],
+    // Measured worst over the fixtures' outputs and gradients: cpu 6e-8, wasm 2.2e-6.
+    ['cpu', 1e-6],
+    ['wasm', 2e-5],
   ];
 }
 

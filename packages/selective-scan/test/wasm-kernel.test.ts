@@ -91,4 +91,34 @@ describe('wasm backend', () => {
     expect(maxRelativeError(simd.dataSync(), cpu)).toBeLessThan(TOLERANCE);
     dispose([x, onWasm, fallback, simd]);
   });
+
+  it('computes gradients on worker threads (partial dB, dC summed) equal to the cpu kernel', async () => {
+    const { add, computeGradients, mul, setWasmThreads, sum, toBackend } = await import('@ssmjs/core');
+    const { loadWasmKernels } = await import('@ssmjs/selective-scan');
+    // Big enough (batch·dim·L·N ≥ 2^16) for the kernels to split channels over threads.
+    const [batch, dim, N, L] = [2, 33, 16, 70];
+    await setBackend('cpu');
+    const x = randomScanInputs(batch, dim, N, L, 10);
+    const sources = Object.values(x);
+    const run = (args: typeof x) =>
+      computeGradients(() => {
+        const { y, lastState } = selectiveScan({ ...args, deltaSoftplus: true, returnLastState: true, chunkSize: 16 });
+        return add(sum(mul(y, y)), sum(lastState!));
+      }, Object.values(args));
+    const want = run(x);
+    const onWasm: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(x)) onWasm[k] = await toBackend(v, 'wasm');
+    // Current backend too: autograd makes its seed gradient there.
+    await setBackend('wasm');
+    await loadWasmKernels();
+    for (const threads of [1, 2]) {
+      await setWasmThreads(threads);
+      const got = run(onWasm as unknown as typeof x);
+      for (let i = 0; i < sources.length; i++) {
+        expect(maxRelativeError(got.grads[i].dataSync(), want.grads[i].dataSync()), `${threads} threads, input ${Object.keys(x)[i]}`).toBeLessThan(TOLERANCE);
+      }
+      dispose(got);
+    }
+    dispose([x, onWasm, want]);
+  });
 });
