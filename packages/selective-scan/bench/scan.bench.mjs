@@ -75,6 +75,19 @@ const packageWasm = (threads) => async () => {
   return { ms, checksum };
 };
 
+// ---- forward + backward (gradients of every input) through autograd, on both backends
+const sources = (args) => Object.values(args).filter((v) => v instanceof core.Tensor);
+const trainStep = (args, backendName, threads) => async () => {
+  await core.setBackend(backendName);
+  if (threads && wasmBackend.threads !== threads) await core.setWasmThreads(threads);
+  const t0 = performance.now();
+  const { value, grads } = core.computeGradients(() => core.sum(selectiveScan(args).y), sources(args));
+  const ms = performance.now() - t0;
+  const checksum = sum(grads[0].dataSync());
+  core.dispose([value, grads]);
+  return { ms, checksum };
+};
+
 // ---- wasm variants (the lab runner: own shared memory, worker threads over channels)
 const wasm = [];
 const addLab = async (name, variant, threads, setup = () => {}) => {
@@ -99,7 +112,11 @@ if (relaxed) {
 
 const PKG1 = 'selectiveScan on the wasm backend, 1 thread';
 const PKG2 = 'selectiveScan on the wasm backend, 2 threads';
-const contenders = [['cpu kernel (plain TypeScript)', runCpu], [PKG1, packageWasm(1)], [PKG2, packageWasm(2)], ...wasm.map(([name, , run]) => [name, run]), ...nativeBinaries.map(([name, bin]) => [name, () => runNative(bin)])];
+const TRAIN = ['forward+backward, cpu', 'forward+backward, wasm backend, 1 thread', 'forward+backward, wasm backend, 2 threads'];
+const contenders = [
+  ['cpu kernel (plain TypeScript)', runCpu], [PKG1, packageWasm(1)], [PKG2, packageWasm(2)],
+  [TRAIN[0], trainStep(cpuArgs, 'cpu')], [TRAIN[1], trainStep(wasmArgs, 'wasm', 1)], [TRAIN[2], trainStep(wasmArgs, 'wasm', 2)],
+  ...wasm.map(([name, , run]) => [name, run]), ...nativeBinaries.map(([name, bin]) => [name, () => runNative(bin)])];
 const times = new Map(contenders.map(([name]) => [name, []]));
 const checksums = new Map();
 for (const [, run] of contenders) await run(); // warm-up (JIT, page faults)
@@ -126,7 +143,12 @@ const ratios = (label, one, two) => {
 ratios(`shipped path (core wasm backend, ${wasmBackend.variant} build)`, PKG1, PKG2);
 if (relaxed) ratios('lab, v4 (relaxed-SIMD FMA)', 'wasm v4: v3 + relaxed-SIMD FMA, 1 thread', 'wasm v4: v3 + relaxed-SIMD FMA, 2 threads');
 ratios('lab, v3 (SIMD)', 'wasm v3: SIMD, two channels per step, 1 thread', 'wasm v3: SIMD, two channels per step, 2 threads');
-const worstChecksum = Math.max(...[...checksums.values()].map((c) => Math.abs(c - reference) / Math.abs(reference)));
+console.log(`\nbackward ≈ (forward+backward) − forward: cpu ${(ms[TRAIN[0]] - ms['cpu kernel (plain TypeScript)']).toFixed(1)} ms, ` +
+  `wasm 1 thread ${(ms[TRAIN[1]] - ms[PKG1]).toFixed(1)} ms, 2 threads ${(ms[TRAIN[2]] - ms[PKG2]).toFixed(1)} ms`);
+const forwardOnly = [...checksums].filter(([name]) => !name.startsWith('forward+backward'));
+const worstChecksum = Math.max(...forwardOnly.map(([, c]) => Math.abs(c - reference) / Math.abs(reference)));
+const gradCheck = Math.max(...TRAIN.slice(1).map((name) => Math.abs(checksums.get(name) - checksums.get(TRAIN[0])) / Math.abs(checksums.get(TRAIN[0]))));
+console.log(`Σ du relative difference, wasm vs cpu: ${gradCheck.toExponential(2)}`);
 console.log(`largest relative checksum difference from the cpu kernel: ${worstChecksum.toExponential(2)}`);
 console.log(`rounds ${rounds}, ${new Date().toISOString()}, node ${process.version}, relaxed SIMD ${relaxed ? 'on' : 'off'}`);
 await Promise.all(wasm.map(([, lab]) => lab.close()));
