@@ -1,4 +1,5 @@
-// Quick lab check: each built variant against the plain-JS reference on a few shapes.
+// Quick lab check: each built variant (v1 scalar, SIMD, relaxed SIMD) against the plain-JS reference on a few shapes.
+// Usage: node --experimental-wasm-relaxed-simd kernels/check.mjs
 import { ScanLab, relaxedSimdSupported } from './harness.mjs';
 import { randomInputs, referenceForward } from './reference.mjs';
 
@@ -7,7 +8,7 @@ const shapes = [
   { batch: 1, dim: 3, N: 3, L: 1, chunk: 64, softplus: false },
   { batch: 2, dim: 4, N: 7, L: 33, chunk: 5, softplus: true },
 ];
-const variants = ['simd', ...(relaxedSimdSupported() ? ['relaxed'] : [])];
+const variants = ['v1', 'simd', ...(relaxedSimdSupported() ? ['relaxed'] : [])];
 for (const variant of variants) {
   for (const threads of [1, 2]) {
     const lab = await ScanLab.create({ variant, threads, pages: 64 });
