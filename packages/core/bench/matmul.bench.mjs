@@ -4,7 +4,7 @@
 //
 //   pnpm --filter @ssmjs/core build && pnpm --filter @ssmjs/core bench [-- --n 1024 --write]
 //
-// --write records the table in packages/core/BENCHMARKS.md.
+// --write records the table in packages/core/BENCHMARKS.md; --rounds R interleaves R rounds (default 3).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -76,20 +76,34 @@ function openblas() {
 
 async function main() {
   if (args.includes('--child')) return measureWasm();
-  const blas = openblas();
-  const simd = runChild([]);
-  const relaxed = runChild(['--experimental-wasm-relaxed-simd']);
+  // The machine may be shared: rounds interleave OpenBLAS and the wasm builds, and each figure is the
+  // median over rounds, so a busy moment does not land on one side only.
+  const rounds = Number(option('rounds', '3'));
+  const samples = { blas: [], simd1: [], simd2: [], relaxed1: [], relaxed2: [] };
+  let blas = null;
+  let simd = null;
+  let relaxed = null;
+  for (let r = 0; r < rounds; r++) {
+    blas = openblas();
+    if (blas.gflops) samples.blas.push(blas.gflops);
+    simd = runChild([]);
+    samples.simd1.push(simd.threads1);
+    samples.simd2.push(simd.threads2);
+    relaxed = runChild(['--experimental-wasm-relaxed-simd']);
+    samples.relaxed1.push(relaxed.threads1);
+    samples.relaxed2.push(relaxed.threads2);
+  }
   const core = await import('../dist/index.js');
   await core.setBackend('cpu');
   const cpu = timeMatmul(core, Math.min(3, repeats));
-  const ref = blas.gflops;
+  const ref = samples.blas.length > 0 ? median(samples.blas) : undefined;
   const ratio = (x) => (ref ? `${((100 * x) / ref).toFixed(0)}%` : '—');
   const rows = [
     ['OpenBLAS sgemm, 1 thread', ref],
-    [`wasm ${simd.variant ?? 'simd'}, 1 thread`, simd.threads1],
-    [`wasm ${simd.variant ?? 'simd'}, 2 threads`, simd.threads2],
-    [`wasm ${relaxed.variant ?? 'relaxed'}, 1 thread`, relaxed.threads1],
-    [`wasm ${relaxed.variant ?? 'relaxed'}, 2 threads`, relaxed.threads2],
+    [`wasm ${simd.variant}, 1 thread`, median(samples.simd1)],
+    [`wasm ${simd.variant}, 2 threads`, median(samples.simd2)],
+    [`wasm ${relaxed.variant}, 1 thread`, median(samples.relaxed1)],
+    [`wasm ${relaxed.variant}, 2 threads`, median(samples.relaxed2)],
     ['cpu backend (plain TypeScript)', cpu],
   ];
   const table = [
@@ -98,13 +112,14 @@ async function main() {
     ...rows.map(([name, g]) => `| ${name} | ${g === undefined ? `skipped: ${blas.skipped}` : g.toFixed(1)} | ${g === undefined ? '—' : ratio(g)} |`),
   ].join('\n');
   const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}`;
-  console.log(`matmul f32 ${n}×${n}×${n}, median of ${repeats} after a warm-up — ${machine}\n\n${table}`);
+  console.log(`matmul f32 ${n}×${n}×${n}, median of ${repeats} after a warm-up, median over ${rounds} interleaved rounds — ${machine}\n\n${table}`);
   if (args.includes('--write')) {
     const doc = `# @ssmjs/core benchmarks
 
 ## matmul (wasm backend)
 
-f32 ${n}×${n}·${n}×${n}, GFLOP/s = 2n³ / median time of ${repeats} runs after one warm-up (the cpu backend: 3 runs),
+f32 ${n}×${n}·${n}×${n}, GFLOP/s = 2n³ / median time of ${repeats} runs after one warm-up (the cpu backend: 3 runs);
+OpenBLAS and the two wasm builds run in ${rounds} interleaved rounds and each row is the median over rounds;
 wasm timed through the public op (\`matmul\` + \`dataSync\`), OpenBLAS through \`cblas_sgemm\` with
 \`OPENBLAS_NUM_THREADS=1\`, all in one run on one machine.
 

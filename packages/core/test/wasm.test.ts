@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as core from '@ssmjs/core';
 import {
   computeGradients, dispose, engineInternals, memory, mul, randn, setBackend, setWasmThreads, sum, tensor, tidy,
-  type Tensor, type WasmBackend, WasmBackendClass, withSharedFlag, hasDataSegments,
+  type Tensor, type WasmBackend, WasmAllocator, WasmBackendClass, withSharedFlag, hasDataSegments,
 } from './wasm-helpers';
 
 type Inputs = () => Tensor[];
@@ -247,11 +247,14 @@ describe('wasm memory', () => {
 describe('threads', () => {
   it('a big matmul and elementwise ops give the same result on 1 and 2 threads', async () => {
     await setBackend('wasm');
+    // Sizes above the thresholds where matmul, elementwise ops, softmax, rmsNorm and conv1d split.
     const run = () => tidy(() => {
-      const a = randn([130, 257], { seed: 5 });
-      const b = randn([257, 190], { seed: 6 });
-      const y = core.silu(core.add(core.matmul(a, b), randn([190], { seed: 7 })));
-      return values(core.softmax(y));
+      const a = randn([301, 257], { seed: 5 });
+      const b = randn([257, 260], { seed: 6 });
+      const y = core.silu(core.add(core.matmul(a, b), randn([260], { seed: 7 })));
+      const z = core.rmsNorm(core.softmax(y), randn([260], { seed: 8 }));
+      const c = core.conv1d(core.reshape(z, [7, 43, 260]), randn([43, 4], { seed: 9 }), randn([43], { seed: 10 }));
+      return values(c);
     });
     await setWasmThreads(1);
     const one = run();
@@ -333,5 +336,44 @@ describe('relaxed-SIMD build', () => {
     expect(relaxedValidates).toBe(true);
     expect(Object.keys(result).length).toBeGreaterThan(5);
     for (const [kernel, error] of Object.entries(result)) expect(error, kernel).toBeLessThan(1e-5);
+  });
+});
+
+describe('wasm allocator', () => {
+  it('never hands out overlapping blocks and returns to empty after random alloc/free', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 64 });
+    const allocator = new WasmAllocator(memory, 64 * 65536);
+    const start = allocator.stats();
+    const live = new Map<number, number>();
+    let state = 12345;
+    const random = (n: number) => (state = (state * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let step = 0; step < 3000; step++) {
+      if (live.size > 0 && random(3) === 0) {
+        const keys = [...live.keys()];
+        const offset = keys[random(keys.length)];
+        allocator.release(offset, live.get(offset)!);
+        live.delete(offset);
+      } else {
+        const bytes = 1 + random(5000);
+        const offset = allocator.alloc(bytes);
+        expect(offset % 16).toBe(0);
+        expect(offset + bytes).toBeLessThanOrEqual(memory.buffer.byteLength);
+        for (const [o, b] of live) expect(offset + bytes <= o || o + b <= offset).toBe(true);
+        live.set(offset, bytes);
+      }
+    }
+    for (const [o, b] of live) allocator.release(o, b);
+    expect(allocator.usedBytes).toBe(0);
+    expect(allocator.blocks).toBe(0);
+    expect(allocator.stats()).toEqual({ ...start, capacity: memory.buffer.byteLength });
+    expect(allocator.stats().freeBlocks).toBe(0);
+  });
+
+  it('throws a typed error past the maximum', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 2 });
+    const allocator = new WasmAllocator(memory, 2 * 65536);
+    expect(() => allocator.alloc(3 * 65536)).toThrow(core.BackendError);
+    expect(() => allocator.alloc(3 * 65536)).toThrow(/may not grow beyond 131072 bytes/);
+    expect(allocator.usedBytes).toBe(0);
   });
 });

@@ -32,8 +32,6 @@ export class WasmAllocator {
   /** A block of at least `bytes` (≥ 16); returns its offset. */
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, alignUp(bytes));
-    this.usedBytes += size;
-    this.blocks++;
     let best = -1;
     for (let i = 0; i < this.freeList.length; i++) {
       const b = this.freeList[i];
@@ -50,11 +48,17 @@ export class WasmAllocator {
         b.offset += size;
         b.size -= size;
       }
-      return offset;
+      return this.count(offset, size);
     }
     const offset = this.top;
     this.ensure(offset + size);
     this.top = offset + size;
+    return this.count(offset, size);
+  }
+
+  private count(offset: number, size: number): number {
+    this.usedBytes += size;
+    this.blocks++;
     return offset;
   }
 
