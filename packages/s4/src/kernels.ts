@@ -63,28 +63,39 @@ export function discretizeDiagonal(p: Omit<DiagonalParams, 'C'> & { method: Disc
   throw new ValueError('discretizeDiagonal', `method must be 'zoh' or 'bilinear', got '${p.method as string}'`);
 }
 
-/** Ā^l for l = 0…L−1 as [H, n, L], by doubling (⌈log₂ L⌉ complex products, no logarithm of Ā needed). */
-function powersByDoubling(dA: Complex, L: number): Complex {
-  const [H, n] = dA.re.shape;
+/**
+ * Ā^l for l = 0…L−1 as [H, n, L] by doubling (⌈log₂ L⌉ complex products, no logarithm of Ā needed), where
+ * Ā = 1 + δ. The powers are carried as Ā^l − 1, with (1 + a)(1 + b) − 1 = a + b + ab: for small steps Ā is
+ * within float32 rounding of 1, and multiplying rounded Ā's would grow a relative error of l·2⁻²⁴.
+ */
+function powersByDoubling(delta: Complex, L: number): Complex {
+  const [H, n] = delta.re.shape;
   const column = (t: Tensor) => reshape(t, [H, n, 1]);
-  let step: Complex = { re: column(dA.re), im: column(dA.im) };
-  // Ā^0 = 1, written with Ā's own tensors so the constant lives where they do.
-  let powers: Complex = { re: add(mul(step.re, 0), 1), im: mul(step.im, 0) };
+  const times = (a: Complex, b: Complex): Complex => {
+    const ab = cmul(a, b);
+    return { re: add(add(a.re, b.re), ab.re), im: add(add(a.im, b.im), ab.im) };
+  };
+  let step: Complex = { re: column(delta.re), im: column(delta.im) }; // Ā^have − 1
+  // Ā^0 − 1 = 0, written with δ's own tensors so the constant lives where they do.
+  let powers: Complex = { re: mul(step.re, 0), im: mul(step.im, 0) };
   for (let have = 1; have < L; have *= 2) {
-    const next = cmul(powers, step); // Ā^have … Ā^(2·have − 1)
+    const next = times(powers, step); // Ā^have … Ā^(2·have − 1), minus one
     powers = { re: concat([powers.re, next.re], 2), im: concat([powers.im, next.im], 2) };
-    if (2 * have < L) step = cmul(step, step);
+    if (2 * have < L) step = times(step, step);
   }
   const size = [H, n, L];
-  return { re: slice(powers.re, [0, 0, 0], size), im: slice(powers.im, [0, 0, 0], size) };
+  return { re: add(slice(powers.re, [0, 0, 0], size), 1), im: slice(powers.im, [0, 0, 0], size) };
 }
 
 /**
  * Ā^l for l = 0…L−1 as [H, n, L]: e^{l·ΔA} for ZOH (exp, cos and sin, as state-spaces/s4's S4DKernel), by
  * doubling for bilinear.
  */
-function vandermonde(dA: Complex, dtA: Complex, L: number, method: Discretization): Complex {
-  if (method === 'bilinear') return powersByDoubling(dA, L);
+function vandermonde(dtA: Complex, L: number, method: Discretization): Complex {
+  if (method === 'bilinear') {
+    // δ = Ā − 1 = ΔA/(1 − ΔA/2), without the cancellation of subtracting 1 from Ā.
+    return powersByDoubling(cmul(dtA, cinv({ re: sub(1, mul(dtA.re, 0.5)), im: mul(dtA.im, -0.5) })), L);
+  }
   const [H, n] = dtA.re.shape;
   const l = reshape(arange(L), [1, 1, L]);
   return cexp({ re: mul(reshape(dtA.re, [H, n, 1]), l), im: mul(reshape(dtA.im, [H, n, 1]), l) });
@@ -99,8 +110,8 @@ export function s4dFinalState(p: Omit<DiagonalParams, 'C'> & { u: Tensor; method
   const H = p.A.re.shape[0];
   if (u.rank !== 3 || u.shape[1] !== H) throw new ShapeError('s4dFinalState', `u must be [batch, ${H}, L], got ${shapeStr(u.shape)}`);
   const L = u.shape[2];
-  const { dA, dB, dtA } = discretizeDiagonal(p);
-  const powers = vandermonde(dA, dtA, L, p.method); // [H, n, L]
+  const { dB, dtA } = discretizeDiagonal(p);
+  const powers = vandermonde(dtA, L, p.method); // [H, n, L]
   // Σ_k Ā^k u_{L−1−k}: the inputs reversed in time, as [H, L, batch] columns.
   const reversed = gather(u, tensor(Int32Array.from({ length: L }, (_, k) => L - 1 - k), [L], 'int32'), 2);
   const columns = transpose(reversed, [1, 2, 0]);
@@ -117,8 +128,8 @@ export function s4dKernel(p: DiagonalParams & { L: number; method: Discretizatio
   checkL('s4dKernel', p.L);
   const [H, n] = diagonalShape('s4dKernel', p);
   const { L } = p;
-  const { dA, dB, dtA } = discretizeDiagonal(p);
-  const powers = vandermonde(dA, dtA, L, p.method);
+  const { dB, dtA } = discretizeDiagonal(p);
+  const powers = vandermonde(dtA, L, p.method);
   // Σ_n Re(w_n·Ā_n^l) as one batched product per part: [H, 1, n] × [H, n, L].
   const w = cmul(p.C, dB);
   const row = (t: Tensor) => reshape(t, [H, 1, n]);
