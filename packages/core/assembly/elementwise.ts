@@ -14,6 +14,7 @@ const SIGMOID = 7;
 const SILU = 8;
 const SQUARE = 9;
 const SOFTPLUS = 10;
+const SIGN = 11;
 
 @inline function unaryVec(op: i32, x: v128): v128 {
   switch (op) {
@@ -27,6 +28,12 @@ const SOFTPLUS = 10;
     case TANH: return vtanh(x);
     case SIGMOID: return vsigmoid(x);
     case SILU: return f32x4.mul(x, vsigmoid(x));
+    case SIGN: {
+      // ±1, with ±0 and NaN passed through (Math.sign).
+      let r = v128.bitselect(f32x4.splat(1.0), f32x4.splat(0), f32x4.gt(x, f32x4.splat(0)));
+      r = v128.bitselect(f32x4.splat(-1.0), r, f32x4.lt(x, f32x4.splat(0)));
+      return v128.bitselect(x, r, v128.or(f32x4.eq(x, f32x4.splat(0)), f32x4.ne(x, x)));
+    }
     default: return f32x4.mul(x, x); // SQUARE
   }
 }

@@ -4,4 +4,4 @@ export { matmul, matmulScratchBytes } from './matmul';
 export { unary, binary, castF32ToI32, castI32ToF32 } from './elementwise';
 export { reduce } from './reduce';
 export { softmax, logSoftmax, crossEntropy, rmsNorm, conv1d } from './nn';
-export { copyStrided, fill32, gather } from './shape';
+export { copyStrided, fill32, gather, scatterAdd } from './shape';

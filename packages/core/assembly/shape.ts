@@ -78,3 +78,32 @@ export function gather(x: usize, indices: usize, out: usize, outer: i32, axisLen
   }
   return -1;
 }
+
+/**
+ * The adjoint of gather: out (zeroed here) viewed as [outer, axisLen, inner] gets
+ * updates[o, j, :] added at row indices[j]. Returns −1, or the position of the first bad index.
+ */
+export function scatterAdd(updates: usize, indices: usize, out: usize, outer: i32, axisLen: i32, inner: i32, count: i32): i32 {
+  for (let j = 0; j < count; j++) {
+    const ix = load<i32>(indices + (<usize>j << 2));
+    if (ix < 0 || ix >= axisLen) return j;
+  }
+  memory.fill(out, 0, <usize>(outer * axisLen * inner) << 2);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < count; j++) {
+      const ix = load<i32>(indices + (<usize>j << 2));
+      const src = updates + (<usize>((o * count + j) * inner) << 2);
+      const dst = out + (<usize>((o * axisLen + ix) * inner) << 2);
+      let k = 0;
+      for (; k + 4 <= inner; k += 4) {
+        const off = <usize>k << 2;
+        v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(src + off)));
+      }
+      for (; k < inner; k++) {
+        const off = <usize>k << 2;
+        store<f32>(dst + off, load<f32>(dst + off) + load<f32>(src + off));
+      }
+    }
+  }
+  return -1;
+}

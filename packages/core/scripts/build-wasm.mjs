@@ -16,11 +16,9 @@ const common = [
 const variants = { 'core-simd.wasm': [], 'core-relaxed.wasm': ['--enable', 'relaxed-simd'] };
 
 for (const [file, extra] of Object.entries(variants)) {
-  const { error, stderr } = await asc.main([...common, ...extra, '-o', `wasm/${file}`], { stdout: process.stdout, stderr: process.stderr, baseDir: root });
-  if (error) {
-    console.error(stderr.toString());
-    throw new Error(`asc failed for ${file}: ${error.message}`);
-  }
+  // asc reports diagnostics on stderr itself.
+  const { error } = await asc.main([...common, ...extra, '-o', `wasm/${file}`], { stdout: process.stdout, stderr: process.stderr, baseDir: root });
+  if (error) throw new Error(`asc failed for ${file}: ${error.message}`);
   // Kernel modules must not carry data segments: instantiating one (in every worker) would rewrite
   // those bytes of the shared memory, where tensors live.
   if (hasDataSection(readFileSync(`${root}/wasm/${file}`))) throw new Error(`${file} has a data segment; kernels must not use static data`);

@@ -59,6 +59,7 @@ export interface CoreKernels {
   copyStrided(src: number, dst: number, rank: number, shape: number, srcStrides: number, dstStrides: number, idx: number): void;
   fill32(dst: number, bits: number, n: number): void;
   gather(x: number, indices: number, out: number, outer: number, axisLen: number, inner: number, count: number): number;
+  scatterAdd(updates: number, indices: number, out: number, outer: number, axisLen: number, inner: number, count: number): number;
 }
 
 /** Bytes of per-thread metadata (shapes and strides handed to kernels) after each thread's scratch. */

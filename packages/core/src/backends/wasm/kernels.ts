@@ -17,7 +17,7 @@ function fallback(name: string, inputs: readonly TensorInfo[], attrs: Attrs, be:
 }
 
 // Op codes of assembly/elementwise.ts and assembly/reduce.ts.
-export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'silu', 'square', 'softplus'] as const;
+export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'silu', 'square', 'softplus', 'sign'] as const;
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
 export const REDUCE_OPS = ['sum', 'mean', 'max', 'logsumexp'] as const;
 
@@ -112,21 +112,33 @@ function registerElementwise(): void {
 
 function registerReductions(): void {
   REDUCE_OPS.forEach((name, op) =>
-    register(name, (inputs, attrs, be) => {
-      const [x] = inputs;
+    register(name, ([x], attrs, be) => {
       const axes = attrs.axes as number[];
-      // Contiguous axes reduce as [outer, reduced, inner]; other sets go to the cpu kernel.
-      const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
-      if (!contiguous || axes.length === 0) return fallback(name, inputs, attrs, be);
-      const first = axes[0];
-      const last = axes[axes.length - 1];
-      const outer = sizeOf(x.shape.slice(0, first));
-      const red = sizeOf(x.shape.slice(first, last + 1));
-      const inner = sizeOf(x.shape.slice(last + 1));
       const outShape = attrs.keepDims === true ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
       const out = be.output(outShape);
-      if (outer * inner === 0) return out;
-      be.core.reduce(op, be.ptr(x), be.ptr(out), outer, red, inner);
+      if (sizeOf(outShape) === 0) return out;
+      if (axes.length === 0) {
+        // Nothing reduced: a copy.
+        be.view(out).set(be.view(x));
+        return out;
+      }
+      const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+      if (contiguous) {
+        // x as [outer, reduced, inner].
+        const first = axes[0];
+        const last = axes[axes.length - 1];
+        be.core.reduce(op, be.ptr(x), be.ptr(out), sizeOf(x.shape.slice(0, first)), sizeOf(x.shape.slice(first, last + 1)), sizeOf(x.shape.slice(last + 1)));
+        return out;
+      }
+      // Scattered axes: move the reduced axes last (one strided copy), then reduce rows.
+      const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const perm = [...kept, ...axes];
+      const permuted = be.output(perm.map((p) => x.shape[p]));
+      const strides = stridesOf(x.shape);
+      copy(be, be.ptr(x), be.ptr(permuted), permuted.shape, perm.map((p) => strides[p]), stridesOf(permuted.shape));
+      const red = sizeOf(axes.map((a) => x.shape[a]));
+      be.core.reduce(op, be.ptr(permuted), be.ptr(out), sizeOf(outShape), red, 1);
+      be.free(permuted.dataId);
       return out;
     }),
   );
@@ -309,6 +321,22 @@ function registerShape(): void {
     const shape = attrs.shape as number[];
     const out = be.output(shape, x.dtype);
     copy(be, be.ptr(x), be.ptr(out), shape, broadcastStrides(x.shape, shape), stridesOf(shape));
+    return out;
+  });
+
+  register('scatterAdd', ([updates, indices], attrs, be) => {
+    const axis = attrs.axis as number;
+    const shape = attrs.shape as number[];
+    const outer = sizeOf(shape.slice(0, axis));
+    const count = shape[axis];
+    const inner = sizeOf(shape.slice(axis + 1));
+    const out = be.output(shape);
+    const bad = be.core.scatterAdd(be.ptr(updates), be.ptr(indices), be.ptr(out), outer, count, inner, sizeOf(indices.shape));
+    if (bad >= 0) {
+      const index = (be.view(indices) as Int32Array)[bad];
+      be.free(out.dataId);
+      throw new ValueError('scatterAdd', `index ${index} at position ${bad} is out of range [0, ${count})`);
+    }
     return out;
   });
 
