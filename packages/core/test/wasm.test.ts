@@ -361,9 +361,10 @@ describe('wasm allocator', () => {
       } else {
         const bytes = 1 + random(5000);
         const offset = allocator.alloc(bytes);
-        expect(offset % 16).toBe(0);
-        expect(offset + bytes).toBeLessThanOrEqual(memory.buffer.byteLength);
-        for (const [o, b] of live) expect(offset + bytes <= o || o + b <= offset).toBe(true);
+        const overlapping = [...live].filter(([o, b]) => offset + bytes > o && o + b > offset);
+        if (offset % 16 !== 0 || offset + bytes > memory.buffer.byteLength || overlapping.length > 0) {
+          expect.fail(`step ${step}: block [${offset}, +${bytes}) is misaligned, outside the memory or overlaps ${JSON.stringify(overlapping)}`);
+        }
         live.set(offset, bytes);
       }
     }
