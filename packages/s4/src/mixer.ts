@@ -105,28 +105,38 @@ export class LtiMixer extends Module {
     this.outProj = this.registerModule('out_proj', new Linear(dInner, dModel, { bias, generator }));
   }
 
-  /** x [batch, L, dModel] → [batch, L, dModel]. */
-  forward(x: Tensor): Tensor {
-    return this.run(x, false).y;
+  /**
+   * x [batch, L, dModel] → [batch, L, dModel]. `mask` [batch, L] (1 = token, 0 = left padding) zeroes the
+   * conv's input and output at padded positions, as the Mamba mixer does: the SSM then sees zeros there and its
+   * state stays zero, so a left-padded sequence gives the results of the unpadded one at its own positions.
+   */
+  forward(x: Tensor, options: { mask?: Tensor } = {}): Tensor {
+    return this.run(x, false, options.mask).y;
   }
 
   /**
    * The parallel path over a prompt x [batch, L, dModel], plus the state that `step` continues from
    * (the conv input's last dConv steps and the SSM state after the prompt).
    */
-  prefill(x: Tensor): { y: Tensor; state: LtiMixerState } {
-    const { y, conv, ssm } = this.run(x, true);
+  prefill(x: Tensor, options: { mask?: Tensor } = {}): { y: Tensor; state: LtiMixerState } {
+    const { y, conv, ssm } = this.run(x, true, options.mask);
     return { y, state: new LtiMixerState(conv!, ssm!) };
   }
 
-  private run(x: Tensor, captureState: boolean): { y: Tensor; conv?: Tensor; ssm?: Complex } {
+  private run(x: Tensor, captureState: boolean, mask?: Tensor): { y: Tensor; conv?: Tensor; ssm?: Complex } {
     if (x.rank !== 3 || x.shape[2] !== this.dModel) {
       throw new ShapeError('LtiMixer', `input must be [batch, L, ${this.dModel}], got ${shapeStr(x.shape)}`);
     }
     const [batch, L] = x.shape;
+    if (mask && !(mask.size === batch * L && (mask.rank === 2 || (mask.rank === 3 && mask.shape[1] === 1)) && mask.shape[0] === batch)) {
+      throw new ShapeError('LtiMixer', `mask must be [batch, L] = [${batch}, ${L}], got ${shapeStr(mask.shape)}`);
+    }
+    const positions = mask ? reshape(mask, [batch, 1, L]) : null;
     const projected = transpose(this.inProj.forward(x), [0, 2, 1]); // [batch, (2·)dInner, L]
-    const u = this.gated ? slice(projected, [0, 0, 0], [batch, this.dInner, L]) : projected;
-    const xc = silu(this.conv1d.forward(u));
+    let u = this.gated ? slice(projected, [0, 0, 0], [batch, this.dInner, L]) : projected;
+    if (positions) u = mul(u, positions);
+    let xc = silu(this.conv1d.forward(u));
+    if (positions) xc = mul(xc, positions);
     let y = add(fftConv(xc, this.ssm.kernel(L)), mul(xc, reshape(this.D.value, [this.dInner, 1])));
     if (this.gated) y = mul(y, silu(slice(projected, [0, this.dInner, 0], [batch, this.dInner, L])));
     const out = this.outProj.forward(transpose(y, [0, 2, 1]));

@@ -1,4 +1,6 @@
-import { checkGradients, concat, dispose, memory, mul, randn, reshape, ShapeError, slice, sum, tidy, ValueError, type Parameter, type Tensor } from '@ssmjs/core';
+import {
+  checkGradients, concat, dispose, memory, mul, randn, reshape, ShapeError, slice, sum, tensor, tidy, ValueError, type Parameter, type Tensor,
+} from '@ssmjs/core';
 import { describe, expect, it } from 'vitest';
 import { LtiMixer, type LtiMixerOptions } from '../src/index';
 import { relativeError } from './helpers';
@@ -62,6 +64,35 @@ describe.each(variants)('LtiMixer %s', (_name, options) => {
       state.dispose();
     }
     dispose([x, whole]);
+    mixer.dispose();
+  });
+
+  it('a left-padded, masked prompt gives the results of the unpadded one', () => {
+    const mixer = new LtiMixer(options);
+    const [L, short] = [10, 6];
+    const x = randn([2, L, 4], { seed: 11 }); // row 0 is a prompt of `short` tokens after L − short pad positions
+    const mask = tensor(Array.from({ length: 2 * L }, (_, i) => (i < L && i < L - short ? 0 : 1)), [2, L]);
+    const token = randn([2, 4], { seed: 12 });
+    const padded = tidy(() => {
+      const { y, state } = mixer.prefill(x, { mask });
+      const next = mixer.step(token, state);
+      state.dispose();
+      return { last: slice(y, [0, L - 1, 0], [2, 1, 4]), next };
+    });
+    for (const [b, length] of [[0, short], [1, L]]) {
+      const alone = tidy(() => {
+        const prompt = slice(x, [b, L - length, 0], [1, length, 4]);
+        const { y, state } = mixer.prefill(prompt);
+        const next = mixer.step(slice(token, [b, 0], [1, 4]), state);
+        state.dispose();
+        return { last: slice(y, [0, length - 1, 0], [1, 1, 4]), next };
+      });
+      const rowOf = (t: Tensor) => Array.from(t.dataSync()).slice(b * 4, b * 4 + 4);
+      expect(relativeError(rowOf(padded.last), alone.last.dataSync())).toBeLessThan(1e-5);
+      expect(relativeError(rowOf(padded.next), alone.next.dataSync())).toBeLessThan(1e-5);
+      dispose(alone);
+    }
+    dispose([x, mask, token, padded]);
     mixer.dispose();
   });
 
