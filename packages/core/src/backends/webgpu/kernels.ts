@@ -1,0 +1,474 @@
+import type { Attrs, KernelFn, TensorInfo } from '../../backend';
+import type { DType } from '../../dtype';
+import { engine } from '../../engine';
+import { BackendError } from '../../errors';
+import { broadcastShapes, sameShape, sizeOf, stridesOf } from '../../shape';
+import { grid, type Program, WebGpuData, type WebGpuBackend } from './backend';
+import { COPY_WORKGROUP, fillSource, stridedCopySource } from './kernels/copy.wgsl';
+import { conv1dSource } from './kernels/conv1d.wgsl';
+import { crossEntropyMeanSource, crossEntropyRowsSource } from './kernels/cross_entropy.wgsl';
+import { BINARY_OPS, binarySource, castSource, ELEMENTWISE_WORKGROUP, UNARY_OPS, unarySource, whereSource } from './kernels/elementwise.wgsl';
+import { irfftSource, rfftSource } from './kernels/fft.wgsl';
+import { gatherSource, oneHotSource, scatterAddSource } from './kernels/gather.wgsl';
+import { MATMUL_LARGE, MATMUL_SMALL, matmulSource, type MatmulTiling } from './kernels/matmul.wgsl';
+import { argmaxSource, REDUCE_WORKGROUP, reduceSource, type ReduceOp } from './kernels/reduce.wgsl';
+import { rmsNormSource } from './kernels/rms_norm.wgsl';
+import { softmaxSource } from './kernels/softmax.wgsl';
+
+type WebGpuKernel = KernelFn<WebGpuBackend>;
+
+function register(name: string, fn: WebGpuKernel): void {
+  engine.registerKernel(name, 'webgpu', fn as KernelFn);
+}
+
+const programs = new Map<string, Program>();
+
+/** The Program for a kernel variant; `source` runs once per key (and the backend compiles once). */
+function program(key: string, source: () => string): Program {
+  let p = programs.get(key);
+  if (!p) programs.set(key, (p = { key, source }));
+  return p;
+}
+
+function bufferOf(info: TensorInfo): GPUBuffer {
+  return (info.dataId as WebGpuData).buffer;
+}
+
+function output(be: WebGpuBackend, shape: readonly number[], dtype: DType = 'float32'): TensorInfo {
+  return { dataId: be.allocate(dtype, sizeOf(shape)), shape, dtype };
+}
+
+const f32Bits = new Uint32Array(1);
+const f32View = new Float32Array(f32Bits.buffer);
+
+/** The bits of a float32 (kernels get floats through their u32 params). */
+function floatBits(value: number): number {
+  f32View[0] = value;
+  return f32Bits[0];
+}
+
+/** Strides of `shape` read through broadcasting to `outShape` (0 on broadcast axes). */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const strides = stridesOf(shape);
+  const lead = outShape.length - shape.length;
+  return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]));
+}
+
+/**
+ * Merges neighbouring axes that every stride list walks contiguously (and drops size-1 axes), so
+ * kernels decode fewer dimensions. Returns the merged shape and strides.
+ */
+function collapse(shape: readonly number[], ...strideLists: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strideLists.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    const mergeable = last >= 0 && strideLists.every((s, j) => outStrides[j][last] === s[d] * shape[d]);
+    if (mergeable) {
+      outShape[last] *= shape[d];
+      strideLists.forEach((s, j) => (outStrides[j][last] = s[d]));
+    } else {
+      outShape.push(shape[d]);
+      strideLists.forEach((s, j) => outStrides[j].push(s[d]));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+// ---------------------------------------------------------------- data movement
+
+/** Copies the index space `shape` from `src` (inBase + Σ i·inStrides) to `dst` (outBase + Σ i·outStrides). */
+function stridedCopy(
+  be: WebGpuBackend,
+  src: GPUBuffer,
+  dst: GPUBuffer,
+  shape: readonly number[],
+  inStrides: readonly number[],
+  outStrides: readonly number[],
+  inBase = 0,
+  outBase = 0,
+): void {
+  const n = sizeOf(shape);
+  if (n === 0) return;
+  const c = collapse(shape, inStrides, outStrides);
+  be.dispatch({
+    program: program('copy', stridedCopySource),
+    params: [n, c.shape.length, inBase, outBase, ...c.shape, ...c.strides[0], ...c.strides[1]],
+    buffers: [src, dst],
+    workgroups: grid(n, COPY_WORKGROUP),
+  });
+}
+
+function fill(be: WebGpuBackend, dst: GPUBuffer, n: number, bits: number): void {
+  be.dispatch({ program: program('fill', fillSource), params: [n, bits], buffers: [dst], workgroups: grid(n, COPY_WORKGROUP) });
+}
+
+function registerDataMovement(): void {
+  register('broadcastTo', ([a], attrs, be) => {
+    const shape = attrs.shape as number[];
+    const y = output(be, shape, a.dtype);
+    stridedCopy(be, bufferOf(a), bufferOf(y), shape, broadcastStrides(a.shape, shape), stridesOf(shape));
+    return y;
+  });
+
+  register('transpose', ([a], attrs, be) => {
+    const perm = attrs.perm as number[];
+    const inStrides = stridesOf(a.shape);
+    const shape = perm.map((p) => a.shape[p]);
+    const y = output(be, shape, a.dtype);
+    stridedCopy(be, bufferOf(a), bufferOf(y), shape, perm.map((p) => inStrides[p]), stridesOf(shape));
+    return y;
+  });
+
+  register('slice', ([a], attrs, be) => {
+    const begin = attrs.begin as number[];
+    const size = attrs.size as number[];
+    const strides = stridesOf(a.shape);
+    const start = begin.reduce((acc, b, d) => acc + b * strides[d], 0);
+    const y = output(be, size, a.dtype);
+    stridedCopy(be, bufferOf(a), bufferOf(y), size, strides, stridesOf(size), start);
+    return y;
+  });
+
+  register('concat', (inputs, attrs, be) => {
+    const axis = attrs.axis as number;
+    const shape = [...inputs[0].shape];
+    shape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
+    const y = output(be, shape, inputs[0].dtype);
+    const outStrides = stridesOf(shape);
+    let at = 0;
+    for (const t of inputs) {
+      stridedCopy(be, bufferOf(t), bufferOf(y), t.shape, stridesOf(t.shape), outStrides, 0, at * outStrides[axis]);
+      at += t.shape[axis];
+    }
+    return y;
+  });
+
+  register('pad', ([a], attrs, be) => {
+    const paddings = attrs.paddings as [number, number][];
+    const value = attrs.value as number;
+    const shape = a.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+    const y = output(be, shape, a.dtype);
+    const outStrides = stridesOf(shape);
+    fill(be, bufferOf(y), sizeOf(shape), a.dtype === 'int32' ? value >>> 0 : floatBits(value));
+    const start = paddings.reduce((acc, [before], d) => acc + before * outStrides[d], 0);
+    stridedCopy(be, bufferOf(a), bufferOf(y), a.shape, stridesOf(a.shape), outStrides, 0, start);
+    return y;
+  });
+
+  register('gather', ([a, idx], attrs, be) => {
+    const axis = attrs.axis as number;
+    const shape = [...a.shape.slice(0, axis), ...idx.shape, ...a.shape.slice(axis + 1)];
+    const y = output(be, shape, a.dtype);
+    const n = sizeOf(shape);
+    const inner = sizeOf(a.shape.slice(axis + 1));
+    const nIdx = sizeOf(idx.shape);
+    be.dispatch({
+      program: program('gather', gatherSource),
+      params: [n, a.shape[axis], inner, nIdx],
+      buffers: [bufferOf(a), bufferOf(idx), bufferOf(y)],
+      workgroups: grid(n, 256),
+    });
+    return y;
+  });
+
+  register('scatterAdd', ([u, idx], attrs, be) => {
+    const axis = attrs.axis as number;
+    const shape = attrs.shape as number[];
+    const y = output(be, shape);
+    fill(be, bufferOf(y), sizeOf(shape), 0);
+    const inner = sizeOf(shape.slice(axis + 1));
+    const n = sizeOf(u.shape);
+    be.dispatch({
+      program: program('scatterAdd', scatterAddSource),
+      params: [n, shape[axis], inner, sizeOf(idx.shape)],
+      buffers: [bufferOf(u), bufferOf(idx), bufferOf(y)],
+      workgroups: grid(n, 256),
+    });
+    return y;
+  });
+
+  register('oneHot', ([idx], attrs, be) => {
+    const depth = attrs.depth as number;
+    const y = output(be, [...idx.shape, depth]);
+    const n = sizeOf(idx.shape) * depth;
+    be.dispatch({ program: program('oneHot', oneHotSource), params: [n, depth], buffers: [bufferOf(idx), bufferOf(y)], workgroups: grid(n, 256) });
+    return y;
+  });
+
+  register('where', ([c, a, b], attrs, be) => {
+    const shape = attrs.shape as number[];
+    const y = output(be, shape, a.dtype);
+    const n = sizeOf(shape);
+    const col = collapse(shape, broadcastStrides(c.shape, shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+    be.dispatch({
+      program: program('where', whereSource),
+      params: [n, col.shape.length, ...col.shape, ...col.strides[0], ...col.strides[1], ...col.strides[2]],
+      buffers: [bufferOf(c), bufferOf(a), bufferOf(b), bufferOf(y)],
+      workgroups: grid(n, ELEMENTWISE_WORKGROUP),
+    });
+    return y;
+  });
+
+  register('cast', ([a], attrs, be) => {
+    const dtype = attrs.dtype as DType;
+    const y = output(be, a.shape, dtype);
+    const n = sizeOf(a.shape);
+    if (dtype === a.dtype) stridedCopy(be, bufferOf(a), bufferOf(y), [n], [1], [1]);
+    else {
+      be.dispatch({
+        program: program(`cast:${dtype}`, () => castSource(dtype)),
+        params: [n],
+        buffers: [bufferOf(a), bufferOf(y)],
+        workgroups: grid(n, ELEMENTWISE_WORKGROUP),
+      });
+    }
+    return y;
+  });
+}
+
+// ---------------------------------------------------------------- elementwise
+
+function registerElementwise(): void {
+  for (const name of Object.keys(UNARY_OPS)) {
+    if (name === 'geluTanh') continue;
+    register(name, ([a], attrs: Attrs, be) => {
+      const op = name === 'gelu' && attrs.approximate === 'tanh' ? 'geluTanh' : name;
+      const y = output(be, a.shape);
+      const n = sizeOf(a.shape);
+      const vec4 = n % 4 === 0;
+      const count = vec4 ? n / 4 : n;
+      be.dispatch({
+        program: program(`unary:${op}:${vec4}`, () => unarySource(UNARY_OPS[op], vec4)),
+        params: [count],
+        buffers: [bufferOf(a), bufferOf(y)],
+        workgroups: grid(count, ELEMENTWISE_WORKGROUP),
+      });
+      return y;
+    });
+  }
+
+  for (const [name, expr] of Object.entries(BINARY_OPS)) {
+    register(name, ([a, b], _attrs, be) => {
+      const shape = broadcastShapes(name, a.shape, b.shape);
+      const y = output(be, shape);
+      const n = sizeOf(shape);
+      const buffers = [bufferOf(a), bufferOf(b), bufferOf(y)];
+      if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) {
+        const vec4 = n % 4 === 0;
+        const count = vec4 ? n / 4 : n;
+        const mode = vec4 ? 'same4' : 'same';
+        be.dispatch({
+          program: program(`binary:${name}:${mode}`, () => binarySource(expr, mode)),
+          params: [count],
+          buffers,
+          workgroups: grid(count, ELEMENTWISE_WORKGROUP),
+        });
+      } else {
+        const c = collapse(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+        be.dispatch({
+          program: program(`binary:${name}:broadcast`, () => binarySource(expr, 'broadcast')),
+          params: [n, c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]],
+          buffers,
+          workgroups: grid(n, ELEMENTWISE_WORKGROUP),
+        });
+      }
+      return y;
+    });
+  }
+}
+
+// ---------------------------------------------------------------- reductions
+
+/** Reductions with at least this many elements per output get a workgroup each. */
+const GROUP_REDUCE_MIN = 64;
+
+function registerReductions(): void {
+  for (const op of ['sum', 'mean', 'max', 'logsumexp'] as ReduceOp[]) {
+    register(op, ([a], attrs, be) => {
+      const axes = attrs.axes as number[];
+      const keepDims = attrs.keepDims === true;
+      const strides = stridesOf(a.shape);
+      const keptAxes = a.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const outShape = keepDims ? a.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : keptAxes.map((i) => a.shape[i]);
+      const y = output(be, outShape);
+      const outCount = sizeOf(outShape);
+      const count = sizeOf(axes.map((i) => a.shape[i]));
+      const kept = collapse(keptAxes.map((i) => a.shape[i]), keptAxes.map((i) => strides[i]));
+      const reduced = collapse(axes.map((i) => a.shape[i]), axes.map((i) => strides[i]));
+      const params = [
+        outCount,
+        count,
+        kept.shape.length,
+        reduced.shape.length,
+        ...kept.shape,
+        ...kept.strides[0],
+        ...reduced.shape,
+        ...reduced.strides[0],
+      ];
+      const group = count >= GROUP_REDUCE_MIN;
+      const subgroups = group && be.subgroupsFor(REDUCE_WORKGROUP);
+      const mode = group ? 'group' : 'thread';
+      be.dispatch({
+        program: program(`reduce:${op}:${mode}:${subgroups}`, () => reduceSource(op, mode, subgroups)),
+        params,
+        buffers: [bufferOf(a), bufferOf(y)],
+        workgroups: group ? grid(outCount, 1) : grid(outCount, REDUCE_WORKGROUP),
+      });
+      return y;
+    });
+  }
+
+  register('argmax', ([a], attrs, be) => {
+    const axis = attrs.axis as number;
+    const shape = [...a.shape.slice(0, axis), ...a.shape.slice(axis + 1)];
+    const y = output(be, shape, 'int32');
+    const n = sizeOf(shape);
+    be.dispatch({
+      program: program('argmax', argmaxSource),
+      params: [n, a.shape[axis], sizeOf(a.shape.slice(axis + 1))],
+      buffers: [bufferOf(a), bufferOf(y)],
+      workgroups: grid(n, REDUCE_WORKGROUP),
+    });
+    return y;
+  });
+}
+
+// ---------------------------------------------------------------- matmul
+
+/** Large tiles once they still give every streaming multiprocessor a few workgroups. */
+function tilingFor(M: number, N: number, batch: number): MatmulTiling {
+  const largeTiles = Math.ceil(M / MATMUL_LARGE.BM) * Math.ceil(N / MATMUL_LARGE.BN) * batch;
+  return largeTiles >= 256 ? MATMUL_LARGE : MATMUL_SMALL;
+}
+
+function registerMatmul(): void {
+  register('matmul', ([a, b], attrs, be) => {
+    const { transposeA, transposeB, outShape } = attrs as { transposeA: boolean; transposeB: boolean; outShape: number[] };
+    const rank = outShape.length;
+    const M = outShape[rank - 2];
+    const N = outShape[rank - 1];
+    const K = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
+    const batchShape = outShape.slice(0, rank - 2);
+    const batch = sizeOf(batchShape);
+    if (batch > 65535) throw new BackendError(`matmul: ${batch} batch matrices exceed the 65535 a webgpu dispatch allows; reshape into fewer, larger ones`);
+    const y = output(be, outShape);
+    const aStrides = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * M * K);
+    const bStrides = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * K * N);
+    const tiling = be.matmulTiling ?? tilingFor(M, N, batch);
+    const key = `matmul:${tiling.BM}x${tiling.BN}x${tiling.BK}:${tiling.TM}x${tiling.TN}:${transposeA}:${transposeB}`;
+    be.dispatch({
+      program: program(key, () => matmulSource(tiling, transposeA, transposeB)),
+      params: [M, N, K, batchShape.length, ...batchShape, ...aStrides, ...bStrides],
+      buffers: [bufferOf(a), bufferOf(b), bufferOf(y)],
+      workgroups: [Math.ceil(N / tiling.BN), Math.ceil(M / tiling.BM), batch],
+    });
+    return y;
+  });
+}
+
+// ---------------------------------------------------------------- nn
+
+/** Threads per row for row kernels: 64 for short rows, 256 for long ones. */
+function rowSize(length: number): number {
+  return length <= 256 ? 64 : 256;
+}
+
+function registerNn(): void {
+  for (const [name, log] of [
+    ['softmax', false],
+    ['logSoftmax', true],
+  ] as const) {
+    register(name, ([a], attrs, be) => {
+      const axis = attrs.axis as number;
+      const n = a.shape[axis];
+      const inner = sizeOf(a.shape.slice(axis + 1));
+      const rows = sizeOf(a.shape) / Math.max(n, 1);
+      const y = output(be, a.shape);
+      const size = rowSize(n);
+      const subgroups = be.subgroupsFor(size);
+      be.dispatch({
+        program: program(`${name}:${size}:${subgroups}`, () => softmaxSource(log, size, subgroups)),
+        params: [n === 0 ? 0 : rows, n, inner],
+        buffers: [bufferOf(a), bufferOf(y)],
+        workgroups: grid(n === 0 ? 0 : rows, 1),
+      });
+      return y;
+    });
+  }
+
+  register('crossEntropy', ([logits, targets], attrs, be) => {
+    const [N, C] = logits.shape;
+    const size = rowSize(C);
+    const subgroups = be.subgroupsFor(size);
+    const losses = be.createBuffer(Math.max(N, 1) * 8);
+    be.dispatch({
+      program: program(`crossEntropyRows:${size}:${subgroups}`, () => crossEntropyRowsSource(size, subgroups)),
+      params: [N, C, (attrs.ignoreIndex as number) >>> 0],
+      buffers: [bufferOf(logits), bufferOf(targets), losses],
+      workgroups: grid(N, 1),
+    });
+    const y = output(be, []);
+    be.dispatch({ program: program('crossEntropyMean', () => crossEntropyMeanSource(256)), params: [N], buffers: [losses, bufferOf(y)], workgroups: [1, 1, 1] });
+    be.releaseBuffer(losses);
+    return y;
+  });
+
+  register('rmsNorm', ([x, w], attrs, be) => {
+    const D = w.shape[0];
+    const rows = D === 0 ? 0 : sizeOf(x.shape) / D;
+    const size = rowSize(D);
+    const subgroups = be.subgroupsFor(size);
+    const y = output(be, x.shape);
+    be.dispatch({
+      program: program(`rmsNorm:${size}:${subgroups}`, () => rmsNormSource(size, subgroups)),
+      params: [rows, D, floatBits(attrs.eps as number)],
+      buffers: [bufferOf(x), bufferOf(w), bufferOf(y)],
+      workgroups: grid(rows, 1),
+    });
+    return y;
+  });
+
+  register('conv1d', ([x, w, bias], _attrs, be) => {
+    const [, C, L] = x.shape;
+    const K = w.shape[1];
+    const y = output(be, x.shape);
+    const n = sizeOf(x.shape);
+    be.dispatch({
+      program: program('conv1d', conv1dSource),
+      params: [n, C, L, K, bias ? 1 : 0],
+      // Without a bias the weight stands in for the unused binding.
+      buffers: [bufferOf(x), bufferOf(w), bufferOf(bias ?? w), bufferOf(y)],
+      workgroups: grid(n, 256),
+    });
+    return y;
+  });
+
+  register('rfft', ([x], attrs, be) => {
+    const n = attrs.n as number;
+    const L = x.shape[x.shape.length - 1];
+    const rows = sizeOf(x.shape.slice(0, -1));
+    const bins = Math.floor(n / 2) + 1;
+    const y = output(be, [...x.shape.slice(0, -1), bins, 2]);
+    be.dispatch({ program: program('rfft', rfftSource), params: [rows * bins, L, n, bins], buffers: [bufferOf(x), bufferOf(y)], workgroups: grid(rows * bins, 64) });
+    return y;
+  });
+
+  register('irfft', ([X], attrs, be) => {
+    const n = attrs.n as number;
+    const m = X.shape[X.shape.length - 2];
+    const rows = sizeOf(X.shape.slice(0, -2));
+    const y = output(be, [...X.shape.slice(0, -2), n]);
+    be.dispatch({ program: program('irfft', irfftSource), params: [rows * n, m, n], buffers: [bufferOf(X), bufferOf(y)], workgroups: grid(rows * n, 64) });
+    return y;
+  });
+}
+
+export function registerWebGpuKernels(): void {
+  registerDataMovement();
+  registerElementwise();
+  registerReductions();
+  registerMatmul();
+  registerNn();
+}

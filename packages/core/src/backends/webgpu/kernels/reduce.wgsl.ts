@@ -1,0 +1,113 @@
+import { enables, PARAMS, reduceCall, rowEntry, threadEntry, workgroupReductions } from './common';
+
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'logsumexp';
+
+/** Threads per workgroup when one workgroup reduces one output. */
+export const REDUCE_WORKGROUP = 256;
+
+/**
+ * Offsets of the kept and the reduced elements, from params laid out as
+ * [outCount, count, keptRank, reducedRank, keptShape…, keptStrides…, reducedShape…, reducedStrides…].
+ */
+const OFFSETS = `
+fn offsetOf(index: u32, rank: u32, shapeAt: u32) -> u32 {
+  var rem = index;
+  var offset = 0u;
+  for (var d = rank; d > 0u; d--) {
+    let k = d - 1u;
+    let size = p[shapeAt + k];
+    offset += (rem % size) * p[shapeAt + rank + k];
+    rem = rem / size;
+  }
+  return offset;
+}
+fn keptOffset(o: u32) -> u32 { return offsetOf(o, p[2], 4u); }
+fn reducedOffset(r: u32) -> u32 { return offsetOf(r, p[3], 4u + 2u * p[2]); }
+`;
+
+// -inf made at run time: WGSL rejects infinities in constant expressions.
+const NEG_INF = 'fn negInf() -> f32 { return bitcast<f32>(0xff800000u | (p[0] & 0u)); }';
+
+function finish(op: ReduceOp, acc: string, max: string): string {
+  if (op === 'mean') return `${acc} / f32(count)`;
+  // Infinite (or NaN) maxima pass through, as the cpu kernel does.
+  if (op === 'logsumexp') return `select(${max}, ${max} + log(${acc}), abs(${max}) <= 3.402823e38)`;
+  return acc;
+}
+
+/**
+ * sum, mean, max, logsumexp over any set of axes. `thread`: one invocation per output (short
+ * reductions, many outputs). `group`: one workgroup per output with a tree or subgroup reduction.
+ * max lets NaN win; logsumexp shifts by the max.
+ */
+export function reduceSource(op: ReduceOp, mode: 'thread' | 'group', subgroups: boolean): string {
+  const needsMax = op === 'max' || op === 'logsumexp';
+  const header = `${mode === 'group' ? enables(subgroups) : ''}${PARAMS}
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ys: array<f32>;
+${OFFSETS}
+${NEG_INF}
+fn maxNan(a: f32, b: f32) -> f32 { return select(a, b, b > a || b != b); }`;
+  const term = op === 'logsumexp' ? 'exp(xs[base + reducedOffset(r)] - m)' : 'xs[base + reducedOffset(r)]';
+  const sumGuard = op === 'logsumexp' ? ' && abs(m) <= 3.402823e38' : '';
+  if (mode === 'thread') {
+    return `${header}
+${threadEntry(REDUCE_WORKGROUP)}
+  if (i >= p[0]) { return; }
+  let count = p[1];
+  let base = keptOffset(i);
+  var m = negInf();
+  ${needsMax ? 'for (var r = 0u; r < count; r++) { m = maxNan(m, xs[base + reducedOffset(r)]); }' : ''}
+  var acc = 0.0;
+  ${op === 'max' ? 'acc = m;' : `if (true${sumGuard}) { for (var r = 0u; r < count; r++) { acc += ${term}; } }`}
+  ys[i] = ${finish(op, 'acc', 'm')};
+}`;
+  }
+  return `${header}
+${workgroupReductions(REDUCE_WORKGROUP, subgroups)}
+${rowEntry(REDUCE_WORKGROUP, subgroups)}
+  let valid = row < p[0];
+  let count = p[1];
+  var base = 0u;
+  if (valid) { base = keptOffset(row); }
+  var m = negInf();
+  ${
+    needsMax
+      ? `if (valid) { for (var r = lid; r < count; r += ${REDUCE_WORKGROUP}u) { m = maxNan(m, xs[base + reducedOffset(r)]); } }
+  m = ${reduceCall('wgMax', 'm', subgroups)};`
+      : ''
+  }
+  var acc = 0.0;
+  ${
+    op === 'max'
+      ? 'acc = m;'
+      : `if (valid${sumGuard}) { for (var r = lid; r < count; r += ${REDUCE_WORKGROUP}u) { acc += ${term}; } }
+  acc = ${reduceCall('wgSum', 'acc', subgroups)};`
+  }
+  if (valid && lid == 0u) { ys[row] = ${finish(op, 'acc', 'm')}; }
+}`;
+}
+
+/**
+ * argmax along one axis of an [outer, n, inner] view: the first maximum, NaN counting as the maximum.
+ * One invocation per output. Params: [outCount, n, inner].
+ */
+export function argmaxSource(): string {
+  return `${PARAMS}
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ys: array<i32>;
+${threadEntry(REDUCE_WORKGROUP)}
+  if (i >= p[0]) { return; }
+  let n = p[1];
+  let inner = p[2];
+  let base = (i / inner) * n * inner + i % inner;
+  var best = 0u;
+  var bestValue = xs[base];
+  for (var k = 1u; k < n; k++) {
+    if (bestValue != bestValue) { break; }
+    let v = xs[base + k * inner];
+    if (v > bestValue || v != v) { best = k; bestValue = v; }
+  }
+  ys[i] = i32(best);
+}`;
+}
