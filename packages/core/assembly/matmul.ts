@@ -192,7 +192,35 @@ function matmulThin(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i
         }
       }
     } else if (rsB == 1 && csA == 1) {
-      for (let j = 0; j < N; j++) {
+      // Four columns of Bᵀ at a time share each load of the A row (and four independent sums).
+      let j = 0;
+      for (; j + 4 <= N; j += 4) {
+        const b0 = b + (<usize>(j * csB) << 2);
+        const b1 = b0 + (<usize>csB << 2);
+        const b2 = b1 + (<usize>csB << 2);
+        const b3 = b2 + (<usize>csB << 2);
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        let k = 0;
+        for (; k + 4 <= K; k += 4) {
+          const off = <usize>k << 2;
+          const av = v128.load(arow + off);
+          s0 = madd(av, v128.load(b0 + off), s0);
+          s1 = madd(av, v128.load(b1 + off), s1);
+          s2 = madd(av, v128.load(b2 + off), s2);
+          s3 = madd(av, v128.load(b3 + off), s3);
+        }
+        // Transpose-add the four sums into one vector of four dot products.
+        const t0 = f32x4.add(i32x4.shuffle(s0, s1, 0, 4, 1, 5), i32x4.shuffle(s0, s1, 2, 6, 3, 7));
+        const t1 = f32x4.add(i32x4.shuffle(s2, s3, 0, 4, 1, 5), i32x4.shuffle(s2, s3, 2, 6, 3, 7));
+        let dots = f32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+        for (; k < K; k++) {
+          const av = load<f32>(arow + (<usize>k << 2));
+          const off = <usize>k << 2;
+          dots = f32x4.add(dots, f32x4.mul(f32x4.splat(av), f32x4(load<f32>(b0 + off), load<f32>(b1 + off), load<f32>(b2 + off), load<f32>(b3 + off))));
+        }
+        v128.store(out + (<usize>j << 2), dots);
+      }
+      for (; j < N; j++) {
         const bcol = b + (<usize>(j * csB) << 2);
         let acc = f32x4.splat(0);
         let k = 0;
