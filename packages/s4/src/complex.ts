@@ -4,7 +4,7 @@
  * through both parts. Numbers stand for real constants.
  */
 import {
-  add, concat, cos, div, exp, matmul, mul, neg, reshape, ShapeError, shapeStr, sin, slice, sub, sum, tensor,
+  add, concat, cos, div, exp, matmul, mul, neg, reshape, ShapeError, shapeStr, sin, slice, sub, sum, tanh, tensor,
   type MatmulOptions, type Tensor,
 } from '@ssmjs/core';
 
@@ -57,6 +57,20 @@ export function cdiv(a: Complex, b: Complex): Complex {
 export function cexp(a: Complex): Complex {
   const magnitude = exp(a.re);
   return { re: mul(magnitude, cos(a.im)), im: mul(magnitude, sin(a.im)) };
+}
+
+/**
+ * e^z − 1 without the cancellation of subtracting 1 for small z: with z = a + ib,
+ * e^z − 1 = expm1(a)·cos b − 2·sin²(b/2) + i·e^a·sin b, and expm1(a) = 2t/(1 − t) for t = tanh(a/2).
+ */
+export function cexpm1(z: Complex): Complex {
+  const t = tanh(mul(z.re, 0.5));
+  const expm1Re = div(mul(t, 2), sub(1, t));
+  const halfSin = sin(mul(z.im, 0.5));
+  return {
+    re: sub(mul(expm1Re, cos(z.im)), mul(mul(halfSin, halfSin), 2)),
+    im: mul(exp(z.re), sin(z.im)),
+  };
 }
 
 /** A real constant plus a complex value. */

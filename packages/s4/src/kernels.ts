@@ -8,7 +8,7 @@ import {
   type Tensor,
 } from '@ssmjs/core';
 import {
-  caddReal, cconj, cexp, cinv, cmatmul, cmul, complexConstant, cscale, csub, toPairs, type Complex,
+  caddReal, cconj, cexp, cexpm1, cinv, cmatmul, cmul, complexConstant, cscale, csub, toPairs, type Complex,
 } from './complex';
 
 export type Discretization = 'zoh' | 'bilinear';
@@ -45,15 +45,14 @@ function diagonalShape(op: string, p: { A: Complex; C: Complex; logDt: Tensor })
 
 /**
  * Ā and B̄ of the diagonal system x' = A x + B u at step Δ = exp(logDt):
- * ZOH: Ā = e^{ΔA}, B̄ = B(e^{ΔA} − 1)/A;  bilinear: Ā = (1 + ΔA/2)/(1 − ΔA/2), B̄ = ΔB/(1 − ΔA/2).
+ * ZOH: Ā = e^{ΔA}, B̄ = B(e^{ΔA} − 1)/A (with e^{ΔA} − 1 free of cancellation for small steps);  bilinear: Ā = (1 + ΔA/2)/(1 − ΔA/2), B̄ = ΔB/(1 − ΔA/2).
  */
 export function discretizeDiagonal(p: Omit<DiagonalParams, 'C'> & { method: Discretization }): { dA: Complex; dB: Complex; dtA: Complex } {
   const H = p.A.re.shape[0];
   const dt = reshape(exp(p.logDt), [H, 1]);
   const dtA = cscale(p.A, dt);
   if (p.method === 'zoh') {
-    const dA = cexp(dtA);
-    return { dA, dB: cmul(p.B, cmul(caddReal(dA, -1), cinv(p.A))), dtA };
+    return { dA: cexp(dtA), dB: cmul(p.B, cmul(cexpm1(dtA), cinv(p.A))), dtA };
   }
   if (p.method === 'bilinear') {
     const halfStep = cscale(dtA, 0.5);
