@@ -95,7 +95,9 @@ export class Tokenizer implements TextTokenizer {
 
   /** Reads a tokenizer.json file (Node only; the file system is loaded on demand so browser bundles do without it). */
   static async fromFile(path: string): Promise<Tokenizer> {
-    const { readFile } = await import('node:fs/promises');
+    // A computed specifier: bundlers for the browser neither resolve nor bundle the file system module.
+    const fsModule = 'node:fs/promises';
+    const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
     let text: string;
     try {
       text = await readFile(path, 'utf8');
