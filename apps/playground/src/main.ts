@@ -1,0 +1,397 @@
+/**
+ * The page: wires the controls to the model worker and draws what it sends back. Nothing here touches a
+ * tensor; every request and answer is typed in protocol.ts.
+ */
+import { heatmap, lineChart, matrixPlot, quantileRange, sequentialColor, visibleToken, type Series } from './charts';
+import type { BackendChoice, Inspection, Request, Response, SamplingSettings, Theory, TrainedModelName, TrainPoint, TrainSettings } from './protocol';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`page: no element #${id}`);
+  return element as T;
+};
+const numberOf = (id: string): number => Number($<HTMLInputElement>(id).value);
+
+const COLORS: Record<TrainedModelName, string> = { mamba: '#2563eb', s4d: '#ea580c' };
+const LABELS: Record<TrainedModelName, string> = { mamba: 'Mamba (S6)', s4d: 'S4D (LTI)' };
+const LAYER_COLORS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#ca8a04', '#db2777'];
+
+let worker = startWorker();
+
+function startWorker(): Worker {
+  const w = new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module', name: 'ssmjs-model' });
+  w.onmessage = (event: MessageEvent<Response>) => onResponse(event.data);
+  w.onerror = (event) => showError(`worker: ${event.message || 'failed to start'}`);
+  return w;
+}
+
+function send(request: Request): void {
+  worker.postMessage(request);
+}
+
+function showError(message: string): void {
+  $('errors').textContent = message;
+}
+
+// ------------------------------------------------------------------------------------------ backend
+
+const backendChoice = $<HTMLSelectElement>('backend-choice');
+backendChoice.addEventListener('change', () => {
+  // A backend is chosen once per worker; a new one starts clean (loaded models and training are dropped).
+  worker.terminate();
+  resetAfterRestart();
+  worker = startWorker();
+  init();
+});
+
+function init(): void {
+  const badge = $('backend');
+  badge.className = 'badge pending';
+  badge.textContent = 'starting…';
+  badge.dataset.backend = '';
+  send({ type: 'init', backend: backendChoice.value as BackendChoice });
+}
+
+function showBackend(name: string, notes: string[]): void {
+  const badge = $('backend');
+  const label = name === 'webgpu' ? 'WebGPU' : name === 'wasm' ? 'WASM' : name === 'cpu' ? 'CPU (plain JS)' : name;
+  badge.textContent = `running on ${label}`;
+  badge.className = `badge ${name}`;
+  badge.dataset.backend = name;
+  $('backend-notes').textContent = notes.join('; ');
+}
+
+function resetAfterRestart(): void {
+  training = false;
+  history.clear();
+  $('model-info').textContent = 'No checkpoint loaded.';
+  $<HTMLButtonElement>('generate').disabled = true;
+  setTrainingButtons(false);
+  $('train-stats').querySelector('tbody')!.innerHTML = '';
+  drawTraining();
+}
+
+// ------------------------------------------------------------------------------------------ checkpoint loading
+
+async function loadFiles(files: FileList | File[]): Promise<void> {
+  const byName = new Map([...files].map((f) => [f.name, f]));
+  const config = byName.get('config.json');
+  const weights = byName.get('model.safetensors') ?? [...files].find((f) => f.name.endsWith('.safetensors'));
+  if (!config || !weights) {
+    showError(`Need config.json and model.safetensors (tokenizer.json optional); got ${[...byName.keys()].join(', ') || 'no files'}`);
+    return;
+  }
+  const tokenizer = byName.get('tokenizer.json');
+  $('model-info').textContent = `Loading ${weights.name} (${(weights.size / 1024).toFixed(0)} KiB)…`;
+  const buffer = await weights.arrayBuffer();
+  worker.postMessage(
+    {
+      type: 'load',
+      source: { kind: 'files', config: await config.text(), weights: buffer, tokenizer: tokenizer ? await tokenizer.text() : null, label: weights.name },
+    } satisfies Request,
+    [buffer],
+  );
+}
+
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  if (e.dataTransfer?.files.length) void loadFiles(e.dataTransfer.files);
+});
+$<HTMLInputElement>('files').addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  if (input.files?.length) void loadFiles(input.files);
+});
+$('load-url').addEventListener('click', () => {
+  const baseUrl = $<HTMLInputElement>('url').value.trim();
+  $('model-info').textContent = `Loading ${baseUrl}…`;
+  send({ type: 'load', source: { kind: 'url', baseUrl } });
+});
+
+// ------------------------------------------------------------------------------------------ generation
+
+const output = $('output');
+let generating = false;
+
+function setGenerating(on: boolean): void {
+  generating = on;
+  $<HTMLButtonElement>('generate').disabled = on;
+  $<HTMLButtonElement>('stop-generate').disabled = !on;
+}
+
+$('generate').addEventListener('click', () => {
+  const prompt = $<HTMLTextAreaElement>('prompt').value;
+  const sampling: SamplingSettings = {
+    temperature: numberOf('temperature'),
+    topK: numberOf('top-k'),
+    topP: numberOf('top-p'),
+    maxTokens: numberOf('max-tokens'),
+    seed: numberOf('seed'),
+  };
+  output.innerHTML = '';
+  const shown = document.createElement('span');
+  shown.className = 'prompt';
+  shown.textContent = prompt;
+  output.append(shown, document.createElement('span'));
+  output.dataset.generated = '0';
+  $('gen-stats').textContent = 'generating…';
+  setGenerating(true);
+  send({ type: 'generate', prompt, sampling });
+});
+$('stop-generate').addEventListener('click', () => send({ type: 'stop-generate' }));
+
+// ------------------------------------------------------------------------------------------ live training
+
+const history = new Map<TrainedModelName, TrainPoint[]>();
+let training = false;
+
+function setTrainingButtons(on: boolean): void {
+  $<HTMLButtonElement>('train-start').disabled = on;
+  $<HTMLButtonElement>('train-stop').disabled = !on;
+}
+
+$('train-start').addEventListener('click', () => {
+  const settings: TrainSettings = {
+    seqLen: numberOf('seq-len'),
+    numTokens: numberOf('num-tokens'),
+    dModel: numberOf('d-model'),
+    nLayer: numberOf('n-layer'),
+    batch: numberOf('batch'),
+    lr: numberOf('lr'),
+    evalEvery: 5,
+    maxSteps: 0,
+    seed: 0,
+  };
+  history.clear();
+  $('train-stats').querySelector('tbody')!.innerHTML = '';
+  drawTraining();
+  training = true;
+  setTrainingButtons(true);
+  send({ type: 'train-start', settings });
+});
+$('train-stop').addEventListener('click', () => send({ type: 'train-stop' }));
+
+let drawScheduled = false;
+/** Charts redraw at most once per frame however fast points arrive. */
+function scheduleTrainingDraw(): void {
+  if (drawScheduled) return;
+  drawScheduled = true;
+  requestAnimationFrame(() => {
+    drawScheduled = false;
+    drawTraining();
+  });
+}
+
+function drawTraining(): void {
+  const loss: Series[] = [];
+  const accuracy: Series[] = [];
+  for (const [name, points] of history) {
+    loss.push({ name: LABELS[name], color: COLORS[name], points: smooth(points.map((p) => [p.step, p.loss])) });
+    accuracy.push({ name: LABELS[name], color: COLORS[name], points: points.filter((p) => p.accuracy !== null).map((p) => [p.step, p.accuracy!]) });
+  }
+  lineChart($<HTMLCanvasElement>('loss-chart'), loss, { xLabel: 'step', yLabel: 'loss (nats)', logY: true, empty: 'press Start' });
+  lineChart($<HTMLCanvasElement>('accuracy-chart'), accuracy, { xLabel: 'step', yLabel: 'accuracy', yMin: 0, yMax: 1, empty: 'press Start' });
+  updateTrainTable();
+}
+
+/** Exponential moving average (0.8), so the curve shows the trend through batch noise. */
+function smooth(points: [number, number][]): [number, number][] {
+  let average = Number.NaN;
+  return points.map(([x, y]) => {
+    average = Number.isNaN(average) ? y : 0.8 * average + 0.2 * y;
+    return [x, average];
+  });
+}
+
+function updateTrainTable(): void {
+  const body = $('train-stats').querySelector('tbody')!;
+  for (const [name, points] of history) {
+    if (points.length === 0) continue;
+    let row = body.querySelector<HTMLTableRowElement>(`tr[data-model='${name}']`);
+    if (!row) {
+      row = document.createElement('tr');
+      row.dataset.model = name;
+      row.innerHTML = `<td><span class="swatch" style="background:${COLORS[name]}"></span>${LABELS[name]}</td><td class="step"></td><td class="first-loss"></td><td class="loss"></td><td class="accuracy"></td><td class="ms"></td>`;
+      body.append(row);
+    }
+    const last = points[points.length - 1];
+    const lastAccuracy = [...points].reverse().find((p) => p.accuracy !== null)?.accuracy ?? null;
+    const recent = points.slice(-10);
+    const recentLoss = recent.reduce((s, p) => s + p.loss, 0) / recent.length;
+    const cells = {
+      step: String(last.step),
+      'first-loss': points[0].loss.toFixed(3),
+      loss: recentLoss.toFixed(3),
+      accuracy: lastAccuracy === null ? '—' : `${(100 * lastAccuracy).toFixed(1)}%`,
+      ms: (recent.reduce((s, p) => s + p.stepMs, 0) / recent.length).toFixed(0),
+    };
+    for (const [cls, text] of Object.entries(cells)) row.querySelector(`.${cls}`)!.textContent = text;
+    // Raw numbers for scripts and tests: the loss averaged over the last 10 steps, and the first step's.
+    row.dataset.step = String(last.step);
+    row.dataset.firstLoss = String(points[0].loss);
+    row.dataset.recentLoss = String(recentLoss);
+  }
+}
+
+// ------------------------------------------------------------------------------------------ looking inside
+
+let inspection: Inspection | null = null;
+
+$('inspect').addEventListener('click', () => {
+  const target = $<HTMLSelectElement>('inspect-target').value as 'loaded' | 'trained';
+  let text = $<HTMLTextAreaElement>('inspect-text').value;
+  if (target === 'trained' && !/^[\d\s,]+$/.test(text)) {
+    // The task model reads ids 0…15: show it a Selective Copying sequence.
+    text = '0 3 0 0 7 0 0 0 0 12 0 0 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 15 15 15 15';
+    $<HTMLTextAreaElement>('inspect-text').value = text;
+  }
+  $('delta-caption').textContent = 'computing…';
+  send({ type: 'inspect', target, text });
+});
+$('inspect-layer').addEventListener('change', () => drawInspection());
+
+function showInspection(result: Inspection): void {
+  inspection = result;
+  const layerSelect = $<HTMLSelectElement>('inspect-layer');
+  const current = Math.min(Number(layerSelect.value), result.layers.length - 1);
+  layerSelect.innerHTML = result.layers.map((_, i) => `<option value="${i}">${i}</option>`).join('');
+  layerSelect.value = String(Math.max(0, current));
+  drawInspection();
+}
+
+function drawInspection(): void {
+  if (!inspection) return;
+  const { tokens, dInner, layers } = inspection;
+  const layer = Number($<HTMLSelectElement>('inspect-layer').value);
+  const L = tokens.length;
+  // Rows = channels, columns = tokens: transpose the worker's [L × dInner].
+  const delta = layers[layer].delta;
+  const byChannel = new Float32Array(L * dInner);
+  for (let t = 0; t < L; t++) for (let c = 0; c < dInner; c++) byChannel[c * L + t] = delta[t * dInner + c];
+  const [lo, hi] = heatmap($<HTMLCanvasElement>('delta-heatmap'), byChannel, dInner, L, {
+    columnLabels: tokens,
+    xLabel: 'token',
+    yLabel: `channel (of ${dInner})`,
+  });
+  $('delta-caption').textContent = `Δ per token (x) and channel (y), layer ${layer}; color range ${lo.toPrecision(3)}…${hi.toPrecision(3)} (2nd–98th percentile). ${inspection.deltaSource}.`;
+
+  const means = Float32Array.from({ length: L }, (_, t) => {
+    let s = 0;
+    for (let c = 0; c < dInner; c++) s += delta[t * dInner + c];
+    return s / dInner;
+  });
+  const [mLo, mHi] = quantileRange(means);
+  const strip = $('token-strip');
+  strip.innerHTML = '';
+  tokens.forEach((token, t) => {
+    const span = document.createElement('span');
+    const level = (means[t] - mLo) / (mHi - mLo || 1);
+    span.textContent = token;
+    span.style.background = sequentialColor(level);
+    span.style.color = level > 0.6 ? '#111' : '#fff';
+    span.title = `${visibleToken(token)}: mean Δ ${means[t].toPrecision(3)}`;
+    strip.append(span);
+  });
+
+  const norms: Series[] = layers.map((l, i) => ({
+    name: `layer ${i}`,
+    color: LAYER_COLORS[i % LAYER_COLORS.length],
+    points: Array.from(l.stateNorm, (v, t) => [t, v] as [number, number]),
+  }));
+  lineChart($<HTMLCanvasElement>('state-chart'), norms, { xLabel: 'token position', yLabel: '‖h_t‖' });
+}
+
+function showTheory(theory: Theory): void {
+  matrixPlot($<HTMLCanvasElement>('hippo-legs'), theory.legsA, theory.hippoN, 'A, LegS (lower triangular)');
+  matrixPlot($<HTMLCanvasElement>('hippo-legt'), theory.legtA, theory.hippoN, 'A, LegT');
+  const palette = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#ca8a04'];
+  const series: Series[] = [
+    ...theory.kernels.map((k, i) => ({ name: k.name, color: palette[i], points: Array.from(k.values, (v, l) => [l, v] as [number, number]) })),
+    ...theory.trainedKernels.map((k, i) => ({
+      name: `trained S4D ${k.name}`,
+      color: palette[(theory.kernels.length + i) % palette.length],
+      points: Array.from(k.values, (v, l) => [l, v] as [number, number]),
+    })),
+  ];
+  lineChart($<HTMLCanvasElement>('kernel-chart'), series, { xLabel: 'lag l', yLabel: 'K_l' });
+  $('kernel-caption').textContent = theory.trainedKernels.length
+    ? 'S4D kernels: initializations (N = 64, Δ = 4/L, random C) and the first channels of the live-trained S4D'
+    : 'S4D kernels K_l of three initializations (N = 64, Δ = 4/L, random C); train live to add the learned ones';
+}
+
+// ------------------------------------------------------------------------------------------ responses
+
+function onResponse(r: Response): void {
+  switch (r.type) {
+    case 'ready':
+      showBackend(r.backend, r.notes);
+      send({ type: 'theory', hippoN: 32, kernelLength: 256 });
+      return;
+    case 'loaded': {
+      const s = r.summary;
+      const info = $('model-info');
+      info.textContent = `Loaded ${s.label}: Mamba, ${s.nLayer} layers, d_model ${s.dModel}, N ${s.dState}, vocab ${s.vocabSize}, ${(s.parameters / 1000).toFixed(1)}k parameters; tokenizer: ${s.tokenizer}.`;
+      info.dataset.loaded = 'true';
+      $<HTMLButtonElement>('generate').disabled = generating;
+      return;
+    }
+    case 'token': {
+      output.lastElementChild!.textContent += r.text;
+      output.dataset.generated = String(r.generated);
+      output.scrollTop = output.scrollHeight;
+      $('gen-stats').textContent = `${r.generated} tokens, ${r.tokensPerSecond.toFixed(1)} tokens/s`;
+      return;
+    }
+    case 'generate-done':
+      $('gen-stats').textContent = `${r.stopped ? 'stopped after' : 'done:'} ${r.generated} tokens, ${r.tokensPerSecond.toFixed(1)} tokens/s`;
+      $('gen-stats').dataset.done = 'true';
+      setGenerating(false);
+      return;
+    case 'train-started':
+      $('train-models').innerHTML = [...r.models.map((m) => `${LABELS[m.name]}: ${m.description}, ${(m.parameters / 1000).toFixed(1)}k parameters`), ...r.notes]
+        .map((line) => `<div>${line}</div>`)
+        .join('');
+      for (const m of r.models) history.set(m.name, []);
+      return;
+    case 'train-progress':
+      for (const p of r.points) history.get(p.model)?.push(p);
+      scheduleTrainingDraw();
+      return;
+    case 'train-stopped':
+      training = false;
+      setTrainingButtons(false);
+      drawTraining();
+      send({ type: 'theory', hippoN: 32, kernelLength: 256 });
+      return;
+    case 'inspection':
+      showInspection(r.inspection);
+      return;
+    case 'theory':
+      showTheory(r.theory);
+      return;
+    case 'error':
+      showError(`${r.during}: ${r.message}`);
+      if (r.during === 'generate') setGenerating(false);
+      if (r.during === 'train-start') {
+        training = false;
+        setTrainingButtons(false);
+      }
+      if (r.during === 'load') $('model-info').textContent = 'Loading failed (see the message below).';
+      if (r.during === 'inspect') $('delta-caption').textContent = 'Δ per token (x) and channel (y)';
+      return;
+  }
+}
+
+window.addEventListener('resize', () => {
+  drawTraining();
+  drawInspection();
+});
+
+drawTraining();
+init();
