@@ -157,11 +157,11 @@ describe('webgpu backend: kernels against cpu', () => {
       { a: [65, 17], b: [130, 17], out: [65, 130], tB: true },
       { a: [4, 0], b: [0, 3], out: [4, 3] },
     ];
-    for (const backend of ['webgpu', 'webgpu-large-tiles']) {
-      for (const { a, b, out, tA = false, tB = false } of cases) {
-        const attrs = { transposeA: tA, transposeB: tB, outShape: out };
-        await compareKernel('matmul', [normal(a, 11), normal(b, 12)], attrs, { backend, atol: 1e-4 });
-      }
+    for (const { a, b, out, tA = false, tB = false } of cases) {
+      const attrs = { transposeA: tA, transposeB: tB, outShape: out };
+      await compareKernel('matmul', [normal(a, 11), normal(b, 12)], attrs, { atol: 1e-4 });
+      // SwiftShader takes seconds to compile the large tiling: one transpose variant of it is enough here.
+      if (!tA && !tB) await compareKernel('matmul', [normal(a, 11), normal(b, 12)], attrs, { backend: 'webgpu-large-tiles', atol: 1e-4 });
     }
   });
 

@@ -20,19 +20,26 @@ export const MATMUL_SMALL: MatmulTiling = { BM: 64, BN: 64, BK: 8, TM: 4, TN: 4 
  * aBatchStrides…, bBatchStrides…] (strides in elements, 0 on broadcast axes).
  *
  * The tile of A is kept transposed in workgroup memory (As[k][m]) and B as is (Bs[k][n]), both as
- * vec4s, so the inner step reads TM/4 + TN/4 vec4s and does TM·TN multiply-adds. The loops over the
+ * vec4s, so the inner step reads TM/4 + TN/4 vec4s and does TM·TN multiply-adds. An invocation's
+ * rows (columns) are vec4 groups one group-row of invocations apart, so neighbouring invocations
+ * read neighbouring vec4s (no bank conflicts) and write neighbouring columns of C. The loops over the
  * tile are unrolled here in the generator so the accumulators stay in registers. The next tile is
  * fetched into registers while the current one is multiplied.
  */
 export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: boolean): string {
   const { BM, BN, BK, TM, TN } = t;
   const threadsN = BN / TN;
-  const threads = (BM / TM) * threadsN;
+  const threadsM = BM / TM;
+  const threads = threadsM * threadsN;
   if (threads !== 256) throw new Error(`matmul tiling ${JSON.stringify(t)} needs 256 invocations, has ${threads}`);
   const loadsA = (BM * BK) / threads;
   const loadsB = (BK * BN) / threads;
   const rows4 = TM / 4;
   const cols4 = TN / 4;
+  // Rows of the tiles in workgroup memory are padded by one vec4: the scalar stores of a tile then
+  // spread over all banks instead of hitting a few (row length a multiple of 32 words).
+  const strideA = BM + 4;
+  const strideB = BN + 4;
 
   // Element e of a tile load → (row in tile, k in tile). Consecutive invocations take consecutive
   // addresses in memory: along k for row-major A, along m for transposed A (same for B).
@@ -41,7 +48,7 @@ export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: b
     const e = `${l * threads}u + lid`;
     const [m, k] = transposeA ? [`(${e}) % ${BM}u`, `(${e}) / ${BM}u`] : [`(${e}) / ${BK}u`, `(${e}) % ${BK}u`];
     const address = transposeA ? `aOff + gk * M + gm` : `aOff + gm * K + gk`;
-    fetchA.push(`{ let m = ${m}; let k = ${k}; let gm = m0 + m; let gk = k0 + k; aSlot${l} = k * ${BM}u + m;
+    fetchA.push(`{ let m = ${m}; let k = ${k}; let gm = m0 + m; let gk = k0 + k; aSlot${l} = k * ${strideA}u + m;
       aReg${l} = 0.0; if (gm < M && gk < K) { aReg${l} = A[${address}]; } }`);
   }
   const fetchB: string[] = [];
@@ -49,7 +56,7 @@ export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: b
     const e = `${l * threads}u + lid`;
     const [k, n] = transposeB ? [`(${e}) % ${BK}u`, `(${e}) / ${BK}u`] : [`(${e}) / ${BN}u`, `(${e}) % ${BN}u`];
     const address = transposeB ? `bOff + gn * K + gk` : `bOff + gk * N + gn`;
-    fetchB.push(`{ let k = ${k}; let n = ${n}; let gk = k0 + k; let gn = n0 + n; bSlot${l} = k * ${BN}u + n;
+    fetchB.push(`{ let k = ${k}; let n = ${n}; let gk = k0 + k; let gn = n0 + n; bSlot${l} = k * ${strideB}u + n;
       bReg${l} = 0.0; if (gk < K && gn < N) { bReg${l} = B[${address}]; } }`);
   }
   const declareRegs = [
@@ -65,19 +72,19 @@ export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: b
   for (let r = 0; r < TM; r++) for (let c = 0; c < cols4; c++) accs.push(`var acc${r}_${c} = vec4<f32>(0.0);`);
   const step: string[] = [];
   for (let k = 0; k < BK; k++) {
-    for (let r = 0; r < rows4; r++) step.push(`a${r} = As[${(k * BM) / 4}u + ty * ${rows4}u + ${r}u];`);
-    for (let c = 0; c < cols4; c++) step.push(`b${c} = Bs[${(k * BN) / 4}u + tx * ${cols4}u + ${c}u];`);
+    for (let r = 0; r < rows4; r++) step.push(`a${r} = As[${(k * strideA) / 4 + r * threadsM}u + ty];`);
+    for (let c = 0; c < cols4; c++) step.push(`b${c} = Bs[${(k * strideB) / 4 + c * threadsN}u + tx];`);
     for (let r = 0; r < TM; r++) {
       for (let c = 0; c < cols4; c++) step.push(`acc${r}_${c} = fma(vec4<f32>(a${r >> 2}[${r & 3}]), b${c}, acc${r}_${c});`);
     }
   }
   const write: string[] = [];
   for (let r = 0; r < TM; r++) {
-    write.push(`{ let m = m0 + ty * ${TM}u + ${r}u;
+    write.push(`{ let m = m0 + (${(r >> 2) * threadsM}u + ty) * 4u + ${r & 3}u;
     if (m < M) {`);
     for (let c = 0; c < cols4; c++) {
       for (let j = 0; j < 4; j++) {
-        write.push(`      { let n = n0 + tx * ${TN}u + ${c * 4 + j}u; if (n < N) { C[cOff + m * N + n] = acc${r}_${c}[${j}]; } }`);
+        write.push(`      { let n = n0 + (${c * threadsN}u + tx) * 4u + ${j}u; if (n < N) { C[cOff + m * N + n] = acc${r}_${c}[${j}]; } }`);
       }
     }
     write.push('    } }');
@@ -87,8 +94,8 @@ export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: b
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-var<workgroup> As: array<vec4<f32>, ${(BM * BK) / 4}>;
-var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>;
+var<workgroup> As: array<vec4<f32>, ${(strideA * BK) / 4}>;
+var<workgroup> Bs: array<vec4<f32>, ${(strideB * BK) / 4}>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
