@@ -95,11 +95,11 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
   });
 
   it('trains Mamba and the S4D baseline side by side with the loss falling', async () => {
-    for (const [id, value] of [['seq-len', '16'], ['num-tokens', '4'], ['d-model', '16'], ['batch', '8'], ['lr', '0.01']]) {
+    for (const [id, value] of [['seq-len', '16'], ['num-tokens', '4'], ['d-model', '16'], ['batch', '16'], ['lr', '0.01']]) {
       await page.fill(`#${id}`, value);
     }
     await page.click('#train-start');
-    const steps = 40;
+    const steps = 60;
     await page.waitForFunction(
       (n) => ['mamba', 's4d'].every((m) => Number(document.querySelector<HTMLElement>(`#train-stats tr[data-model='${m}']`)?.dataset.step ?? 0) >= n),
       steps,
@@ -112,8 +112,10 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
       const first = Number(await row.getAttribute('data-first-loss'));
       const recent = Number(await row.getAttribute('data-recent-loss'));
       console.log(`${model}: loss ${first.toFixed(3)} at step 1 → ${recent.toFixed(3)} (mean of the last 10 steps)`);
-      expect(first).toBeGreaterThan(2);
-      expect(recent).toBeLessThan(first - 0.1);
+      // From chance over 16 tokens (ln 16 ≈ 2.77) toward the data tokens' share and below; batch noise on the
+      // mean of 10 steps of 64 targets is ≈ 0.02.
+      expect(first).toBeGreaterThan(2.5);
+      expect(recent).toBeLessThan(first - 0.05);
     }
   }, 60_000);
 
