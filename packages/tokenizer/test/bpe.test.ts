@@ -5,7 +5,7 @@ import { neoxTokenizer } from './helpers';
 describe('BPE merging', () => {
   const tok = neoxTokenizer();
 
-  it('encodes a 100 KB single word in well under a second and decodes it back', () => {
+  it('encodes a 100 KB single word fast (no quadratic merging) and decodes it back', () => {
     let state = 7;
     const letters = 'abcdefghijklmnopqrstuvwxyz0123456789';
     let word = '';
@@ -14,7 +14,8 @@ describe('BPE merging', () => {
       const start = performance.now();
       const ids = tok.encode(text);
       const ms = performance.now() - start;
-      expect(ms).toBeLessThan(1000);
+      // Quadratic merging would take tens of seconds here; the bound leaves room for a busy CI machine.
+      expect(ms).toBeLessThan(3000);
       expect(tok.decode(ids)).toBe(text);
     }
   });
