@@ -14,7 +14,7 @@ describe('BPE merging', () => {
       const start = performance.now();
       const ids = tok.encode(text);
       const ms = performance.now() - start;
-      // Quadratic merging would take tens of seconds here; the bound leaves room for a busy CI machine.
+      // Quadratic merging (the rescan used for short words) takes ~13 s here: 0.54 s at 20 KB, x25 at 100 KB.
       expect(ms).toBeLessThan(3000);
       expect(tok.decode(ids)).toBe(text);
     }
