@@ -5,7 +5,7 @@
  * epilogue. Written with GCC vector extensions, W floats per vector:
  *   cc -O3 -msse4.2 -mno-avx             -DW=4   128-bit SSE only: what wasm SIMD maps to
  *   cc -O3 -march=native                 -DW=16  the machine's widest vectors (AVX-512: one register)
- * Usage: scan_ref BATCH DIM L REPEATS  (N is 16). Prints "median_ms checksum".
+ * Usage: scan_ref BATCH DIM L REPEATS  (N is 16). Prints "median_wall_ms median_cpu_ms checksum".
  */
 #include <math.h>
 #include <stdint.h>
@@ -160,9 +160,9 @@ static uint32_t lcg;
 static double uniform(void) { lcg = lcg * 1664525u + 1013904223u; return lcg / 4294967296.0; }
 static double normal(void) { double a = 1 - uniform(); double b = uniform(); return sqrt(-2 * log(a)) * cos(2 * M_PI * b); }
 
-static double now_ms(void) {
+static double clock_ms(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -187,15 +187,19 @@ int main(int argc, char **argv) {
   int chunks = (L + chunk - 1) / chunk;
   float *y = malloc(rows * 4), *last = malloc((size_t)batch * dim * N * 4), *cp = malloc((size_t)batch * dim * chunks * N * 4);
   float *A2 = malloc(dim * N * 4), *Bt = malloc((size_t)batch * L * N * 4), *Ct = malloc((size_t)batch * L * N * 4), *scratch = malloc(4 * L * 4);
-  double *times = malloc(repeats * sizeof(double));
+  double *times = malloc(repeats * sizeof(double)), *cpu_times = malloc(repeats * sizeof(double));
   for (int r = -2; r < repeats; r++) { /* two warm-up runs */
-    double t0 = now_ms();
+    double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     scan_forward(batch, dim, L, chunk, u, delta, A, B, C, D, z, bias, y, last, cp, A2, Bt, Ct, scratch);
-    if (r >= 0) times[r] = now_ms() - t0;
+    if (r >= 0) {
+      times[r] = clock_ms(CLOCK_MONOTONIC) - t0;
+      cpu_times[r] = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    }
   }
   qsort(times, repeats, sizeof(double), compare);
+  qsort(cpu_times, repeats, sizeof(double), compare);
   double checksum = 0;
   for (size_t i = 0; i < rows; i++) checksum += y[i];
-  printf("%.3f %.6e\n", times[repeats / 2], checksum);
+  printf("%.3f %.3f %.6e\n", times[repeats / 2], cpu_times[repeats / 2], checksum);
   return 0;
 }
