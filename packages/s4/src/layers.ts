@@ -115,6 +115,11 @@ abstract class LtiLayer extends Module {
     return { y, state: new LtiState(this.kernel.finalState(u)) };
   }
 
+  /** Sets up the step's constants ahead of time (needed for S4 on backends without synchronous reads, webgpu). */
+  prepareStep(): Promise<void> {
+    return this.kernel.prepareStep();
+  }
+
   /** A zero state for `batch` sequences. */
   initialState(batch: number): LtiState {
     return new LtiState(this.kernel.initialState(batch));

@@ -146,6 +146,11 @@ export class LtiMixer extends Module {
     return { y: out, conv, ssm: this.ssm.finalState(xc) };
   }
 
+  /** Sets up the step's constants ahead of time (needed for the S4 kernel on backends without synchronous reads, webgpu). */
+  prepareStep(): Promise<void> {
+    return this.ssm.prepareStep();
+  }
+
   /** A zero decoding state for `batch` sequences. */
   initialState(batch: number): LtiMixerState {
     return new LtiMixerState(zeros([batch, this.dInner, this.dConv]), this.ssm.initialState(batch));

@@ -3,7 +3,7 @@
  * `kernel.`), the convolution kernel of any length for whole sequences, and a recurrent step for generation.
  */
 import {
-  add, dispose, exp, Generator, globalGenerator, keep, Module, mul, neg, noGrad, reshape, ShapeError, shapeStr, slice, sum, tensor,
+  add, BackendError, dispose, exp, Generator, globalGenerator, keep, Module, mul, neg, noGrad, reshape, ShapeError, shapeStr, slice, sum, tensor,
   tidy, ValueError, zeros, type InitOptions, type Parameter, type Tensor,
 } from '@ssmjs/core';
 import { dplrCFromTilde, dplrCTilde, dplrToDense, nplr, s4dInit, type ComplexArray, type S4DKind } from '@ssmjs/hippo';
@@ -22,6 +22,11 @@ export interface SsmKernel extends Module {
   initialState(batch: number): Complex;
   /** One input u [batch, H] → output y [batch, H] (without the D skip) and the next state. */
   step(u: Tensor, state: Complex): { y: Tensor; state: Complex };
+  /**
+   * Sets up the step's constants ahead of time, reading parameters asynchronously where that matters (S4 on
+   * webgpu, which cannot read synchronously). `step` does it on demand otherwise.
+   */
+  prepareStep(): Promise<void>;
   /** The state after the inputs u [batch, H, L] from a zero state (to continue with `step` after a prompt). */
   finalState(u: Tensor): Complex;
 }
@@ -41,12 +46,12 @@ function checkSizes(who: string, H: number, N: number): void {
   if (!Number.isInteger(N) || N < 2 || N % 2 !== 0) throw new ValueError(who, `N (the state size) must be an even integer ≥ 2, got ${N}`);
 }
 
-/** log Δ, log-uniform in [dtMin, dtMax]. */
-function initialLogDt(H: number, options: SsmInitOptions, g: Generator): Tensor {
+/** log Δ, log-uniform in [dtMin, dtMax] (host values: made before any tensor, so no read-back is needed). */
+function initialLogDt(H: number, options: SsmInitOptions, g: Generator): Float32Array {
   const { dtMin = 0.001, dtMax = 0.1 } = options;
   if (!(dtMin > 0 && dtMax >= dtMin)) throw new ValueError('SSM init', `need 0 < dtMin ≤ dtMax, got ${dtMin}, ${dtMax}`);
   const [lo, hi] = [Math.log(dtMin), Math.log(dtMax)];
-  return tensor(Float32Array.from({ length: H }, () => lo + g.uniform() * (hi - lo)), [H]);
+  return Float32Array.from({ length: H }, () => lo + g.uniform() * (hi - lo));
 }
 
 /** Complex normal values (variance 1 in total, as torch.randn with a complex dtype), as [count, 2] pairs. */
@@ -79,14 +84,24 @@ class StepCache<T extends Record<string, Complex>> {
   private sources: Tensor[] = [];
   private value: T | null = null;
 
-  get(current: Tensor[], build: () => T): T {
-    if (this.value && current.length === this.sources.length && current.every((t, i) => t === this.sources[i])) return this.value;
+  /** The cached constants if they were made from exactly these parameter values. */
+  lookup(current: Tensor[]): T | null {
+    const fresh = this.value && current.length === this.sources.length && current.every((t, i) => t === this.sources[i]);
+    return fresh ? this.value : null;
+  }
+
+  /** Builds (without gradients), keeps and caches the constants for these parameter values. */
+  store(current: Tensor[], build: () => T): T {
     this.clear();
     const built = noGrad(() => tidy(() => build()));
     for (const part of Object.values(built)) for (const t of Object.values(part)) keep(t);
     this.value = built;
     this.sources = current;
     return built;
+  }
+
+  get(current: Tensor[], build: () => T): T {
+    return this.lookup(current) ?? this.store(current, build);
   }
 
   clear(): void {
@@ -133,7 +148,7 @@ export class S4DKernel extends Module implements SsmKernel {
     const init = s4dInit(options.init ?? 'lin', N);
     const logDt = initialLogDt(H, options, g);
     this.C = this.registerParameter('C', tensor(Float32Array.from(complexNormals(H * half, g)), [H, half, 2]));
-    this.logDt = this.registerParameter('log_dt', logDt);
+    this.logDt = this.registerParameter('log_dt', tensor(logDt, [H]));
     this.logAReal = this.registerParameter('log_A_real', tensor(repeatChannels(init.A.re.map((v) => Math.log(-v)), H), [H, half]));
     this.AImag = this.registerParameter('A_imag', tensor(repeatChannels(init.A.im, H), [H, half]));
     this.B = {
@@ -161,13 +176,22 @@ export class S4DKernel extends Module implements SsmKernel {
     return { re: zeros(shape), im: zeros(shape) };
   }
 
-  /** x' = Ā ⊙ x + B̄ u, y = 2·Re Σ_n C_n x'_n. */
-  step(u: Tensor, state: Complex): { y: Tensor; state: Complex } {
-    const { dA, dB, C } = this.stepCache.get(this.parameters().map((p) => p.value), () => {
+  /** Ā, B̄ and C for stepping: tensor ops only, so no read-back on any backend. */
+  private stepSystem() {
+    return this.stepCache.get(this.parameters().map((p) => p.value), () => {
       const p = this.params();
       const { dA, dB } = discretizeDiagonal({ ...p, method: this.method });
       return { dA, dB, C: p.C };
     });
+  }
+
+  async prepareStep(): Promise<void> {
+    this.stepSystem();
+  }
+
+  /** x' = Ā ⊙ x + B̄ u, y = 2·Re Σ_n C_n x'_n. */
+  step(u: Tensor, state: Complex): { y: Tensor; state: Complex } {
+    const { dA, dB, C } = this.stepSystem();
     const [batch] = u.shape;
     const input = reshape(u, [batch, this.H, 1]);
     const moved = cmul(dA, state);
@@ -230,8 +254,7 @@ export class S4Kernel extends Module implements SsmKernel {
     const g = generatorOf(options);
     const half = N / 2;
     const form = nplr('legs', N);
-    const logDt = initialLogDt(H, options, g);
-    const dts = logDt.dataSync();
+    const dts = initialLogDt(H, options, g);
     const P: ComplexArray = { re: form.P.re.slice(0, half), im: form.P.im.slice(0, half) };
     const cTilde = new Float32Array(2 * H * half);
     const outputs = complexNormals(H * half, g);
@@ -243,7 +266,7 @@ export class S4Kernel extends Module implements SsmKernel {
       const t = dplrCTilde({ A: form.W, P, B: form.B, C, dt: Math.exp(dts[h]) }, this.lMax);
       cTilde.set(pairs(t.re, t.im), 2 * h * half);
     }
-    this.logDt = this.registerParameter('inv_dt', logDt);
+    this.logDt = this.registerParameter('inv_dt', tensor(dts, [H]));
     this.C = this.registerParameter('C', tensor(cTilde, [H, half, 2]));
     this.B = this.registerParameter('B', tensor(repeatChannels(pairs(form.B.re, form.B.im), H), [H, half, 2]));
     this.P = this.registerParameter('P', tensor(repeatChannels(pairs(P.re, P.im), H), [H, half, 2]));
@@ -275,11 +298,15 @@ export class S4Kernel extends Module implements SsmKernel {
     return { re: zeros(shape), im: zeros(shape) };
   }
 
-  /** Each channel's parameters in float64, as hippo's DPLR functions take them. */
-  private hostChannels(): HostDplr[] {
+  /** The parameters the step's dense system is made of, in the order `hostChannels` reads them. */
+  private stepSources(): Parameter[] {
+    return [this.logDt, this.AReal, this.AImag, this.B, this.P, this.C];
+  }
+
+  /** Each channel's parameters in float64 (from the values of `stepSources`), as hippo's DPLR functions take them. */
+  private hostChannels(values: ArrayLike<number>[]): HostDplr[] {
     const half = this.N / 2;
-    const read = (p: Parameter) => Float64Array.from(p.value.dataSync());
-    const [dtLog, aRe, aIm, b, pp, c] = [this.logDt, this.AReal, this.AImag, this.B, this.P, this.C].map(read);
+    const [dtLog, aRe, aIm, b, pp, c] = values.map((v) => Float64Array.from(v));
     const channelPairs = (data: Float64Array, h: number): ComplexArray => ({
       re: Float64Array.from({ length: half }, (_, k) => data[2 * (h * half + k)]),
       im: Float64Array.from({ length: half }, (_, k) => data[2 * (h * half + k) + 1]),
@@ -296,26 +323,37 @@ export class S4Kernel extends Module implements SsmKernel {
     }));
   }
 
+  /** The dense N×N bilinear system of every channel, with C recovered from C̃, as constants [H, N, N], [H, N], [H, N]. */
+  private denseSystem(values: ArrayLike<number>[]): { dA: Complex; dB: Complex; C: Complex } {
+    const n = this.N;
+    const [aRe, aIm, bRe, bIm, cRe, cIm] = Array.from({ length: 6 }, (_, i) => new Float64Array(this.H * (i < 2 ? n * n : n)));
+    this.hostChannels(values).forEach((ssm, h) => {
+      const dense = dplrToDense({ ...ssm, C: dplrCFromTilde(ssm, this.lMax) });
+      aRe.set(dense.dA.re, h * n * n);
+      aIm.set(dense.dA.im, h * n * n);
+      bRe.set(dense.dB.re, h * n);
+      bIm.set(dense.dB.im, h * n);
+      cRe.set(dense.C.re, h * n);
+      cIm.set(dense.C.im, h * n);
+    });
+    return {
+      dA: complexConstant(aRe, aIm, [this.H, n, n]),
+      dB: complexConstant(bRe, bIm, [this.H, n]),
+      C: complexConstant(cRe, cIm, [this.H, n]),
+    };
+  }
+
+  async prepareStep(): Promise<void> {
+    const sources = this.stepSources().map((p) => p.value);
+    if (this.stepCache.lookup(sources)) return;
+    const values = await Promise.all(sources.map((t) => t.data()));
+    this.stepCache.store(sources, () => this.denseSystem(values));
+  }
+
   /** x' = Ā x + B̄ u over the full (conjugate-extended) state, y = Re Σ C x'. */
   step(u: Tensor, state: Complex): { y: Tensor; state: Complex } {
-    const { dA, dB, C } = this.stepCache.get(this.parameters().map((p) => p.value), () => {
-      const n = this.N;
-      const [aRe, aIm, bRe, bIm, cRe, cIm] = Array.from({ length: 6 }, (_, i) => new Float64Array(this.H * (i < 2 ? n * n : n)));
-      this.hostChannels().forEach((ssm, h) => {
-        const dense = dplrToDense({ ...ssm, C: dplrCFromTilde(ssm, this.lMax) });
-        aRe.set(dense.dA.re, h * n * n);
-        aIm.set(dense.dA.im, h * n * n);
-        bRe.set(dense.dB.re, h * n);
-        bIm.set(dense.dB.im, h * n);
-        cRe.set(dense.C.re, h * n);
-        cIm.set(dense.C.im, h * n);
-      });
-      return {
-        dA: complexConstant(aRe, aIm, [this.H, n, n]),
-        dB: complexConstant(bRe, bIm, [this.H, n]),
-        C: complexConstant(cRe, cIm, [this.H, n]),
-      };
-    });
+    const sources = this.stepSources().map((p) => p.value);
+    const { dA, dB, C } = this.stepCache.lookup(sources) ?? this.stepCache.store(sources, () => this.denseSystem(this.readNow(sources)));
     const [batch] = u.shape;
     const rows = { re: reshape(state.re, [batch, this.H, 1, this.N]), im: reshape(state.im, [batch, this.H, 1, this.N]) };
     const moved = cmatmul(rows, dA, { transposeB: true }); // (Ā x)ᵀ = xᵀ Āᵀ
@@ -325,6 +363,16 @@ export class S4Kernel extends Module implements SsmKernel {
       im: add(reshape(moved.im, [batch, this.H, this.N]), mul(dB.im, input)),
     };
     return { y: sum(cmul(C, next).re, 2), state: next };
+  }
+
+  /** Parameter values read synchronously, with a way out for backends that cannot. */
+  private readNow(sources: Tensor[]): ArrayLike<number>[] {
+    try {
+      return sources.map((t) => t.dataSync());
+    } catch (e) {
+      if (!(e instanceof BackendError)) throw e;
+      throw new BackendError(`S4Kernel.step: the ${sources[0].backend.name} backend cannot read parameters synchronously; call \`await prepareStep()\` after changing them (${e.message})`);
+    }
   }
 
   /** By stepping: the dense DPLR system has no cheaper closed form here. */
