@@ -44,6 +44,24 @@ const SIGN = 11;
 
 /** out[i] = op(x[i]) for i < n. */
 export function unary(op: i32, x: usize, out: usize, n: i32): void {
+  // One loop per op: with `op` a constant in each inlined copy, the optimizer drops the dispatch.
+  switch (op) {
+    case NEG: unaryLoop(NEG, x, out, n); break;
+    case EXP: unaryLoop(EXP, x, out, n); break;
+    case LOG: unaryLoop(LOG, x, out, n); break;
+    case SQRT: unaryLoop(SQRT, x, out, n); break;
+    case RSQRT: unaryLoop(RSQRT, x, out, n); break;
+    case ABS: unaryLoop(ABS, x, out, n); break;
+    case TANH: unaryLoop(TANH, x, out, n); break;
+    case SIGMOID: unaryLoop(SIGMOID, x, out, n); break;
+    case SILU: unaryLoop(SILU, x, out, n); break;
+    case SOFTPLUS: unaryLoop(SOFTPLUS, x, out, n); break;
+    case SIGN: unaryLoop(SIGN, x, out, n); break;
+    default: unaryLoop(SQUARE, x, out, n);
+  }
+}
+
+@inline function unaryLoop(op: i32, x: usize, out: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const off = <usize>i << 2;
@@ -81,6 +99,18 @@ const MINIMUM = 5;
 
 /** One contiguous run of the output: a and b advance by sa, sb ∈ {0, 1} elements. */
 function binaryRow(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
+  // One loop per op (see unary).
+  switch (op) {
+    case ADD: binaryRowOf(ADD, a, sa, b, sb, out, n); break;
+    case SUB: binaryRowOf(SUB, a, sa, b, sb, out, n); break;
+    case MUL: binaryRowOf(MUL, a, sa, b, sb, out, n); break;
+    case DIV: binaryRowOf(DIV, a, sa, b, sb, out, n); break;
+    case MAXIMUM: binaryRowOf(MAXIMUM, a, sa, b, sb, out, n); break;
+    default: binaryRowOf(MINIMUM, a, sa, b, sb, out, n);
+  }
+}
+
+@inline function binaryRowOf(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
   let i = 0;
   if (sa == 1 && sb == 1) {
     for (; i + 4 <= n; i += 4) {

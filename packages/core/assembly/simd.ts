@@ -18,23 +18,25 @@
 }
 
 // exp(x) = 2^n · e^r with n = floor(x / ln2) and r = x − n·ln2 ∈ [0, ln2) (Cody–Waite split of ln2),
-// e^r by a degree-5 polynomial fitted for relative error (≤ 2e-7 in f32 over [0, ln2)).
+// e^r by a degree-5 polynomial fitted for relative error (≤ 2e-7 in f32 over [0, ln2); exp(0) = 1).
 const LOG2E: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.4286068e-6;
-const P0: f32 = 0.99999994;
-const P1: f32 = 1.0000085;
-const P2: f32 = 0.49984828;
-const P3: f32 = 0.16763419;
-const P4: f32 = 0.038942698;
-const P5: f32 = 0.011734653;
+// P0 = 1 exactly, so that exp(0) = 1.
+const P0: f32 = 1.0;
+const P1: f32 = 1.000006;
+const P2: f32 = 0.49987084;
+const P3: f32 = 0.16755491;
+const P4: f32 = 0.039062638;
+const P5: f32 = 0.011669372;
 
 /** e^x per lane; underflows to 0 below about −87.3, +Inf above about 88.7, NaN stays NaN. */
 @inline export function vexp(x: v128): v128 {
   // Clamping keeps 2^n representable: n ∈ [−127, 128]; n = −127 gives 0, n = 128 gives +Inf.
-  const t = f32x4.min(f32x4.max(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(-127.0)), f32x4.splat(128.0));
+  // pmin/pmax are single instructions on x86 (min/max are not) and still pass NaN through here.
+  const t = f32x4.pmin(f32x4.pmax(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(-127.0)), f32x4.splat(128.0));
   const n = f32x4.floor(t);
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-88.5)), f32x4.splat(89.0));
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-88.5)), f32x4.splat(89.0));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = madd(f32x4.splat(P5), r, f32x4.splat(P4));
@@ -42,8 +44,10 @@ const P5: f32 = 0.011734653;
   p = madd(p, r, f32x4.splat(P2));
   p = madd(p, r, f32x4.splat(P1));
   p = madd(p, r, f32x4.splat(P0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, scale);
+  // 2^n: n + 1.5·2^23 holds the integer n in its low mantissa bits (cheaper than trunc_sat on x86);
+  // add the exponent bias and shift it into place.
+  const bits = i32x4.add(f32x4.add(n, f32x4.splat(12582912.0)), i32x4.splat(127 - 0x4b400000));
+  return f32x4.mul(p, i32x4.shl(bits, 23));
 }
 
 /** 1 / (1 + e^−x). */

@@ -41,6 +41,52 @@ function timeMatmul(core, reps) {
   return flops / (median(times) / 1e3) / 1e9;
 }
 
+/** Median milliseconds of `fn` (which returns a tensor to dispose) after a warm-up. */
+function timeOp(fn, reps) {
+  fn().dispose();
+  const times = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const y = fn();
+    times.push(performance.now() - t0);
+    y.dispose();
+  }
+  return median(times);
+}
+
+/**
+ * Memory-bound kernels, GB/s of data moved: single-row x·Wᵀ (decoding; W read once), elementwise add
+ * (two reads, one write) and exp (one read, one write) over 4M floats.
+ */
+function bandwidth(core, reps) {
+  const x = core.randn([1, 768], { seed: 3 });
+  const w = core.randn([3072, 768], { seed: 4 });
+  const a = core.randn([1 << 22], { seed: 5 });
+  const b = core.randn([1 << 22], { seed: 6 });
+  const gbs = (bytes, ms) => bytes / (ms / 1e3) / 1e9;
+  const result = {
+    matvec: gbs(3072 * 768 * 4, timeOp(() => core.matmul(x, w, { transposeB: true }), reps * 5)),
+    add: gbs(3 * 4 * (1 << 22), timeOp(() => core.add(a, b), reps)),
+    exp: gbs(2 * 4 * (1 << 22), timeOp(() => core.exp(a), reps)),
+  };
+  for (const t of [x, w, a, b]) t.dispose();
+  return result;
+}
+
+/** Copy bandwidth of this machine from JS (TypedArray.set of 16 MiB): the ceiling for elementwise ops. */
+function copyBandwidth(reps) {
+  const src = new Float32Array(1 << 22).fill(1);
+  const dst = new Float32Array(1 << 22);
+  dst.set(src);
+  const times = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    dst.set(src);
+    times.push(performance.now() - t0);
+  }
+  return (2 * src.byteLength) / (median(times) / 1e3) / 1e9;
+}
+
 /** Child mode: time the wasm backend in this process (its flags decide relaxed SIMD) and print JSON. */
 async function measureWasm() {
   const core = await import('../dist/index.js');
@@ -52,6 +98,7 @@ async function measureWasm() {
   for (const threads of [1, 2]) {
     await core.setWasmThreads(threads);
     result[`threads${threads}`] = timeMatmul(core, repeats);
+    result[`bandwidth${threads}`] = bandwidth(core, repeats);
   }
   console.log(JSON.stringify({ ...result, variant }));
 }
@@ -96,6 +143,8 @@ async function main() {
   const core = await import('../dist/index.js');
   await core.setBackend('cpu');
   const cpu = timeMatmul(core, Math.min(3, repeats));
+  const cpuBandwidth = bandwidth(core, Math.min(3, repeats));
+  const copy = copyBandwidth(repeats * 3);
   const ref = samples.blas.length > 0 ? median(samples.blas) : undefined;
   const ratio = (x) => (ref ? `${((100 * x) / ref).toFixed(0)}%` : '—');
   const rows = [
@@ -111,8 +160,20 @@ async function main() {
     `|---|---|---|`,
     ...rows.map(([name, g]) => `| ${name} | ${g === undefined ? `skipped: ${blas.skipped}` : g.toFixed(1)} | ${g === undefined ? '—' : ratio(g)} |`),
   ].join('\n');
+  const gb = (x) => x.toFixed(1);
+  const bandwidthTable = [
+    `| kernel | wasm ${relaxed.variant}, 1 thread | wasm ${relaxed.variant}, 2 threads | wasm ${simd.variant}, 1 thread | cpu backend |`,
+    `|---|---|---|---|---|`,
+    ...[
+      ['x·Wᵀ, x [1, 768], W [3072, 768] (decoding; GB/s of W)', 'matvec'],
+      ['add, 4M floats (GB/s of 2 reads + 1 write)', 'add'],
+      ['exp, 4M floats (GB/s of 1 read + 1 write)', 'exp'],
+    ].map(([label, key]) => `| ${label} | ${gb(relaxed.bandwidth1[key])} | ${gb(relaxed.bandwidth2[key])} | ${gb(simd.bandwidth1[key])} | ${gb(cpuBandwidth[key])} |`),
+    `| copy (TypedArray.set, 16 MiB; the ceiling) | ${gb(copy)} | | | |`,
+  ].join('\n');
   const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}`;
   console.log(`matmul f32 ${n}×${n}×${n}, median of ${repeats} after a warm-up, median over ${rounds} interleaved rounds — ${machine}\n\n${table}`);
+  console.log(`\nmemory-bound kernels, GB/s (last round)\n\n${bandwidthTable}`);
   if (args.includes('--write')) {
     const doc = `# @ssmjs/core benchmarks
 
@@ -130,6 +191,13 @@ wasm timed through the public op (\`matmul\` + \`dataSync\`), OpenBLAS through \
   \`--experimental-wasm-relaxed-simd\` and what current browsers run.
 
 ${table}
+
+## Memory-bound kernels (wasm backend)
+
+GB/s of data each op must move, median of the runs after a warm-up (last round of the same run), next to
+the machine's JS copy bandwidth measured in the same run.
+
+${bandwidthTable}
 `;
     writeFileSync(join(here, '..', 'BENCHMARKS.md'), doc);
     console.log('\nwrote packages/core/BENCHMARKS.md');

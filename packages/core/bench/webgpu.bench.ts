@@ -6,7 +6,9 @@
 // Runs in Node with the `webgpu` package (Dawn). On the GPU machine (see ../shared/device/README.md):
 //   bash ../shared/device/prepare.sh
 //   npx esbuild packages/core/bench/webgpu.bench.ts --bundle --platform=node --format=esm \
-//     --external:webgpu --outfile=.device/webgpu-bench.mjs
+//     --external:webgpu --ignore-annotations --outfile=.device/webgpu-bench.mjs
+// (--ignore-annotations: package.json's "sideEffects" names only dist/, so a bundle of src/ would
+// otherwise drop the modules that register the backends.)
 //   source .device/env.sh && python3 tooling/bench/matmul_torch.py > $OUT/torch.json \
 //     && node .device/webgpu-bench.mjs --torch $OUT/torch.json
 // Here, on SwiftShader (slow; small sizes): VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
@@ -69,6 +71,11 @@ async function check(name: string): Promise<Record<string, number>> {
     const options = { transposeA: tA, transposeB: tB };
     const got = matmul(await toBackend(A, name), await toBackend(B, name), options);
     errors[`matmul${tA ? 'ᵀ' : ''}·${tB ? 'ᵀ' : ''}`] = await maxError(got, matmul(A, B, options));
+    // Whole tiles: the aligned (vec4) variant.
+    const A2 = randn(tA ? [64, 256] : [256, 64], { seed: 3 });
+    const B2 = randn(tB ? [256, 64] : [64, 256], { seed: 4 });
+    const got2 = matmul(await toBackend(A2, name), await toBackend(B2, name), options);
+    errors[`aligned matmul${tA ? 'ᵀ' : ''}·${tB ? 'ᵀ' : ''}`] = await maxError(got2, matmul(A2, B2, options));
   }
   const x = randn([37, 1000], { seed: 3 });
   const w = randn([1000], { seed: 4 });

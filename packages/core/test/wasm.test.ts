@@ -185,6 +185,21 @@ describe('wasm backend vs cpu', () => {
   });
 });
 
+describe('wasm fast exp', () => {
+  it('has relative error ≤ 4e-6 over the normal range, and exact special values', async () => {
+    await setBackend('wasm');
+    const n = 100_000;
+    const xs = Float32Array.from({ length: n }, (_, i) => -87 + (i * 175) / n);
+    const got = tidy(() => core.exp(tensor(xs)).dataSync());
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got[i] - Math.exp(xs[i])) / Math.exp(xs[i]));
+    expect(worst).toBeLessThan(4e-6);
+    const special = tidy(() => Array.from(core.exp(tensor([Number.NaN, Infinity, -Infinity, 0, 100, -100, 1])).dataSync()));
+    expect(special.slice(0, 6)).toEqual([Number.NaN, Infinity, 0, 1, Infinity, 0]);
+    expect(special[6]).toBeCloseTo(Math.E, 6);
+  });
+});
+
 describe('wasm memory', () => {
   it('frees everything it allocates across forward and backward passes', async () => {
     await setBackend('wasm');
