@@ -141,17 +141,19 @@ for (let r = 0; r < rounds; r++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = Object.fromEntries([...times].map(([name, xs]) => [name, median(xs)]));
 const cpuMs = Object.fromEntries([...cpuTimes].map(([name, xs]) => [name, median(xs)]));
+// The fastest round: on a shared machine, the best estimate of the time with the cores to itself.
+const minMs = Object.fromEntries([...times].map(([name, xs]) => [name, Math.min(...xs)]));
 const reference = checksums.get('cpu kernel (plain TypeScript)');
 
-console.log(`| kernel | median wall ms | median CPU ms | checksum |\n|---|---|---|---|`);
-for (const [name] of contenders) console.log(`| ${name} | ${ms[name].toFixed(1)} | ${cpuMs[name].toFixed(1)} | ${checksums.get(name).toFixed(3)} |`);
+console.log(`| kernel | median wall ms | fastest wall ms | median CPU ms | checksum |\n|---|---|---|---|---|`);
+for (const [name] of contenders) console.log(`| ${name} | ${ms[name].toFixed(1)} | ${minMs[name].toFixed(1)} | ${cpuMs[name].toFixed(1)} | ${checksums.get(name).toFixed(3)} |`);
 const sse = nativeBinaries[0][0];
 const ratios = (label, one, two) => {
   console.log(`\n${label}`);
   const CPU = 'cpu kernel (plain TypeScript)';
   console.log(`  cpu / wasm(1 thread)             = ${(ms[CPU] / ms[one]).toFixed(2)}× wall, ${(cpuMs[CPU] / cpuMs[one]).toFixed(2)}× CPU time  (goal ≥ 12)`);
   console.log(`  wasm(1 thread) / native SSE      = ${(ms[one] / ms[sse]).toFixed(2)}× wall, ${(cpuMs[one] / cpuMs[sse]).toFixed(2)}× CPU time  (goal ≤ 1.15)`);
-  console.log(`  wasm(1 thread) / wasm(2 threads) = ${(ms[one] / ms[two]).toFixed(2)}× wall  (goal ≥ 1.6)`);
+  console.log(`  wasm(1 thread) / wasm(2 threads) = ${(ms[one] / ms[two]).toFixed(2)}× median wall, ${(minMs[one] / minMs[two]).toFixed(2)}× fastest round  (goal ≥ 1.6)`);
 };
 ratios(`shipped path (core wasm backend, ${wasmBackend.variant} build)`, PKG1, PKG2);
 if (relaxed) ratios('lab, v4 (relaxed-SIMD FMA)', 'wasm v4: v3 + relaxed-SIMD FMA, 1 thread', 'wasm v4: v3 + relaxed-SIMD FMA, 2 threads');
