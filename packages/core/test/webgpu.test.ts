@@ -156,6 +156,9 @@ describe('webgpu backend: kernels against cpu', () => {
       { a: [3, 70, 33], b: [33, 130], out: [3, 70, 130] },
       { a: [65, 17], b: [130, 17], out: [65, 130], tB: true },
       { a: [4, 0], b: [0, 3], out: [4, 3] },
+      // Whole 64×64×8 tiles: the aligned (vec4, unchecked) variant; these two cover its four load paths.
+      { a: [2, 64, 16], b: [16, 128], out: [2, 64, 128] },
+      { a: [16, 64], b: [128, 16], out: [64, 128], tA: true, tB: true },
     ];
     for (const { a, b, out, tA = false, tB = false } of cases) {
       const attrs = { transposeA: tA, transposeB: tB, outShape: out };

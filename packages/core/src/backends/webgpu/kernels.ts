@@ -357,9 +357,11 @@ function registerMatmul(): void {
     const aStrides = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * M * K);
     const bStrides = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * K * N);
     const tiling = be.matmulTiling ?? tilingFor(M, N, batch);
-    const key = `matmul:${tiling.BM}x${tiling.BN}x${tiling.BK}:${tiling.TM}x${tiling.TN}:${transposeA}:${transposeB}`;
+    // Every tile full: vec4 loads and stores without bounds checks.
+    const aligned = K > 0 && M % tiling.BM === 0 && N % tiling.BN === 0 && K % tiling.BK === 0;
+    const key = `matmul:${tiling.BM}x${tiling.BN}x${tiling.BK}:${tiling.TM}x${tiling.TN}:${transposeA}:${transposeB}:${aligned}`;
     be.dispatch({
-      program: program(key, () => matmulSource(tiling, transposeA, transposeB)),
+      program: program(key, () => matmulSource(tiling, transposeA, transposeB, aligned)),
       params: [M, N, K, batchShape.length, ...batchShape, ...aStrides, ...bStrides],
       buffers: [bufferOf(a), bufferOf(b), bufferOf(y)],
       workgroups: [Math.ceil(N / tiling.BN), Math.ceil(M / tiling.BM), batch],

@@ -26,47 +26,78 @@ export const MATMUL_SMALL: MatmulTiling = { BM: 64, BN: 64, BK: 8, TM: 4, TN: 4 
  * tile are unrolled here in the generator so the accumulators stay in registers. The next tile is
  * fetched into registers while the current one is multiplied.
  */
-export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: boolean): string {
+/** Code that moves one operand's tile from global memory to registers (fetch) and on to workgroup memory (store). */
+interface TileLoad {
+  declare: string[];
+  fetch: string[];
+  store: string[];
+}
+
+/**
+ * Loads of the tile of A (rows = m) or B (rows = n), `depth` = BK. `kMajor`: the operand is stored
+ * with k as its outer axis (transposed A, plain B), else k is its contiguous axis. Consecutive
+ * invocations take consecutive addresses in global memory either way. Checked loads read scalars and
+ * zero-fill outside the matrix; aligned loads (every tile full) read vec4s without checks.
+ */
+function tileLoad(name: 'A' | 'B', rows: number, depth: number, stride: number, kMajor: boolean, aligned: boolean): TileLoad {
+  const shared = name === 'A' ? 'As' : 'Bs';
+  const [r0, off, extent, other] = name === 'A' ? ['m0', 'aOff', 'M', 'K'] : ['n0', 'bOff', 'N', 'K'];
+  const width = aligned ? 4 : 1;
+  const total = (rows * depth) / width;
+  const loads = Math.ceil(total / 256);
+  const out: TileLoad = { declare: [], fetch: [], store: [] };
+  for (let l = 0; l < loads; l++) {
+    const reg = `${name.toLowerCase()}Reg${l}`;
+    const row = `${name.toLowerCase()}Row${l}`;
+    const col = `${name.toLowerCase()}K${l}`;
+    const e = `${l * 256}u + lid`;
+    const partial = (l + 1) * 256 > total;
+    // (row, k) of the first element this invocation loads; a vec4 runs along the contiguous axis.
+    const [rowExpr, kExpr] = kMajor
+      ? [`((${e}) % ${rows / width}u) * ${width}u`, `(${e}) / ${rows / width}u`]
+      : [`(${e}) / ${depth / width}u`, `((${e}) % ${depth / width}u) * ${width}u`];
+    const address = kMajor ? `${off} + (k0 + ${col}) * ${extent} + ${r0} + ${row}` : `${off} + (${r0} + ${row}) * ${other} + k0 + ${col}`;
+    out.declare.push(`var ${reg}: ${aligned ? 'vec4<f32>' : 'f32'}; let ${row} = ${rowExpr}; let ${col} = ${kExpr};`);
+    const guard = partial ? `${e} < ${total}u` : '';
+    if (aligned) {
+      const load = `${reg} = ${name}[(${address}) / 4u];`;
+      out.fetch.push(guard ? `if (${guard}) { ${load} }` : load);
+      // k-major: the vec4 runs along rows of the shared tile (one store); else along k (four stores).
+      const store = kMajor
+        ? `${shared}[(${col} * ${stride}u + ${row}) / 4u] = ${reg};`
+        : [0, 1, 2, 3].map((c) => `${shared}[((${col} + ${c}u) * ${stride}u + ${row}) / 4u][${row} % 4u] = ${reg}[${c}];`).join(' ');
+      out.store.push(guard ? `if (${guard}) { ${store} }` : store);
+    } else {
+      const inside = `${r0} + ${row} < ${extent} && k0 + ${col} < K`;
+      out.fetch.push(`${reg} = 0.0; if (${guard ? `${guard} && ` : ''}${inside}) { ${reg} = ${name}[${address}]; }`);
+      const store = `${shared}[(${col} * ${stride}u + ${row}) / 4u][${row} % 4u] = ${reg};`;
+      out.store.push(guard ? `if (${guard}) { ${store} }` : store);
+    }
+  }
+  return out;
+}
+
+/**
+ * The matmul kernel for one tiling and transpose pair. `aligned`: M, N and K are multiples of the
+ * tile (and so of 4): vec4 loads and stores, no bounds checks.
+ */
+export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: boolean, aligned = false): string {
   const { BM, BN, BK, TM, TN } = t;
   const threadsN = BN / TN;
   const threadsM = BM / TM;
-  const threads = threadsM * threadsN;
-  if (threads !== 256) throw new Error(`matmul tiling ${JSON.stringify(t)} needs 256 invocations, has ${threads}`);
-  const loadsA = (BM * BK) / threads;
-  const loadsB = (BK * BN) / threads;
+  if (threadsM * threadsN !== 256) throw new Error(`matmul tiling ${JSON.stringify(t)} needs 256 invocations, has ${threadsM * threadsN}`);
   const rows4 = TM / 4;
   const cols4 = TN / 4;
   // Rows of the tiles in workgroup memory are padded by one vec4: the scalar stores of a tile then
   // spread over all banks instead of hitting a few (row length a multiple of 32 words).
   const strideA = BM + 4;
   const strideB = BN + 4;
-
-  // Element e of a tile load → (row in tile, k in tile). Consecutive invocations take consecutive
-  // addresses in memory: along k for row-major A, along m for transposed A (same for B).
-  const fetchA: string[] = [];
-  for (let l = 0; l < loadsA; l++) {
-    const e = `${l * threads}u + lid`;
-    const [m, k] = transposeA ? [`(${e}) % ${BM}u`, `(${e}) / ${BM}u`] : [`(${e}) / ${BK}u`, `(${e}) % ${BK}u`];
-    const address = transposeA ? `aOff + gk * M + gm` : `aOff + gm * K + gk`;
-    fetchA.push(`{ let m = ${m}; let k = ${k}; let gm = m0 + m; let gk = k0 + k; aSlot${l} = k * ${strideA}u + m;
-      aReg${l} = 0.0; if (gm < M && gk < K) { aReg${l} = A[${address}]; } }`);
-  }
-  const fetchB: string[] = [];
-  for (let l = 0; l < loadsB; l++) {
-    const e = `${l * threads}u + lid`;
-    const [k, n] = transposeB ? [`(${e}) % ${BK}u`, `(${e}) / ${BK}u`] : [`(${e}) / ${BN}u`, `(${e}) % ${BN}u`];
-    const address = transposeB ? `bOff + gn * K + gk` : `bOff + gk * N + gn`;
-    fetchB.push(`{ let k = ${k}; let n = ${n}; let gk = k0 + k; let gn = n0 + n; bSlot${l} = k * ${strideB}u + n;
-      bReg${l} = 0.0; if (gk < K && gn < N) { bReg${l} = B[${address}]; } }`);
-  }
-  const declareRegs = [
-    ...Array.from({ length: loadsA }, (_, l) => `var aReg${l} = 0.0; var aSlot${l} = 0u;`),
-    ...Array.from({ length: loadsB }, (_, l) => `var bReg${l} = 0.0; var bSlot${l} = 0u;`),
-  ].join('\n  ');
-  const store = [
-    ...Array.from({ length: loadsA }, (_, l) => `As[aSlot${l} / 4u][aSlot${l} % 4u] = aReg${l};`),
-    ...Array.from({ length: loadsB }, (_, l) => `Bs[bSlot${l} / 4u][bSlot${l} % 4u] = bReg${l};`),
-  ].join('\n    ');
+  const loadA = tileLoad('A', BM, BK, strideA, transposeA, aligned);
+  const loadB = tileLoad('B', BN, BK, strideB, !transposeB, aligned);
+  const fetchA = loadA.fetch;
+  const fetchB = loadB.fetch;
+  const declareRegs = [...loadA.declare, ...loadB.declare].join('\n  ');
+  const store = [...loadA.store, ...loadB.store].join('\n    ');
 
   const accs: string[] = [];
   for (let r = 0; r < TM; r++) for (let c = 0; c < cols4; c++) accs.push(`var acc${r}_${c} = vec4<f32>(0.0);`);
@@ -80,20 +111,26 @@ export function matmulSource(t: MatmulTiling, transposeA: boolean, transposeB: b
   }
   const write: string[] = [];
   for (let r = 0; r < TM; r++) {
-    write.push(`{ let m = m0 + (${(r >> 2) * threadsM}u + ty) * 4u + ${r & 3}u;
-    if (m < M) {`);
-    for (let c = 0; c < cols4; c++) {
-      for (let j = 0; j < 4; j++) {
-        write.push(`      { let n = n0 + (${c * threadsN}u + tx) * 4u + ${j}u; if (n < N) { C[cOff + m * N + n] = acc${r}_${c}[${j}]; } }`);
+    write.push(`{ let m = m0 + (${(r >> 2) * threadsM}u + ty) * 4u + ${r & 3}u;`);
+    if (aligned) {
+      for (let c = 0; c < cols4; c++) write.push(`  C[(cOff + m * N + n0 + (${c * threadsN}u + tx) * 4u) / 4u] = acc${r}_${c};`);
+    } else {
+      write.push('  if (m < M) {');
+      for (let c = 0; c < cols4; c++) {
+        for (let j = 0; j < 4; j++) {
+          write.push(`    { let n = n0 + (${c * threadsN}u + tx) * 4u + ${j}u; if (n < N) { C[cOff + m * N + n] = acc${r}_${c}[${j}]; } }`);
+        }
       }
+      write.push('  }');
     }
-    write.push('    } }');
+    write.push('}');
   }
 
+  const element = aligned ? 'vec4<f32>' : 'f32';
   return `${PARAMS}
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<${element}>;
+@group(0) @binding(2) var<storage, read> B: array<${element}>;
+@group(0) @binding(3) var<storage, read_write> C: array<${element}>;
 var<workgroup> As: array<vec4<f32>, ${(strideA * BK) / 4}>;
 var<workgroup> Bs: array<vec4<f32>, ${(strideB * BK) / 4}>;
 
