@@ -273,10 +273,10 @@ describe('threads', () => {
     // Sizes above the thresholds where matmul, elementwise ops, softmax, rmsNorm and conv1d split.
     const run = () => tidy(() => {
       const a = randn([301, 257], { seed: 5 });
-      const b = randn([257, 260], { seed: 6 });
-      const y = core.silu(core.add(core.matmul(a, b), randn([260], { seed: 7 })));
-      const z = core.rmsNorm(core.softmax(y), randn([260], { seed: 8 }));
-      const c = core.conv1d(core.reshape(z, [7, 43, 260]), randn([43, 4], { seed: 9 }), randn([43], { seed: 10 }));
+      const b = randn([257, 520], { seed: 6 });
+      const y = core.silu(core.add(core.matmul(a, b), randn([520], { seed: 7 })));
+      const z = core.rmsNorm(core.softmax(y), randn([520], { seed: 8 }));
+      const c = core.conv1d(core.reshape(z, [7, 43, 520]), randn([43, 4], { seed: 9 }), randn([43], { seed: 10 }));
       return values(c);
     });
     await setWasmThreads(1);

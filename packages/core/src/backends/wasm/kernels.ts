@@ -21,9 +21,15 @@ export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', '
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
 export const REDUCE_OPS = ['sum', 'mean', 'max', 'logsumexp'] as const;
 
-/** Below this many elements (or multiply-adds for matmul) a kernel runs on one thread. */
-const PARALLEL_ELEMENTS = 1 << 16;
+/**
+ * Below these sizes a kernel runs on one thread: waking a worker costs ~10–20 µs. Memory-bound ops
+ * (copies, add, mul, neg) gain little from a second core and need more work to pay for it than
+ * exp-heavy ones.
+ */
+const PARALLEL_ELEMENTS = 1 << 17;
+const PARALLEL_TRANSCENDENTAL = 1 << 14;
 const PARALLEL_FLOPS = 1 << 21;
+const CHEAP_UNARY = new Set(['neg', 'abs', 'square', 'sign', 'sqrt', 'rsqrt']);
 
 /** Splits [0, n) into `parts` ranges aligned to `align`; empty ranges come back as null. */
 function range(n: number, part: number, parts: number, align = 4): [number, number] | null {
@@ -66,7 +72,8 @@ function registerElementwise(): void {
       const n = sizeOf(x.shape);
       const px = be.ptr(x);
       const po = be.ptr(out);
-      be.parallel('unary', n >= PARALLEL_ELEMENTS ? be.threads : 1, (part, parts) => {
+      const threshold = CHEAP_UNARY.has(name) ? PARALLEL_ELEMENTS : PARALLEL_TRANSCENDENTAL;
+      be.parallel('unary', n >= threshold ? be.threads : 1, (part, parts) => {
         const r = range(n, part, parts);
         return r && [op, px + r[0] * 4, po + r[0] * 4, r[1] - r[0]];
       });
@@ -207,7 +214,7 @@ function registerNn(): void {
       if (n === 0) return out;
       const px = be.ptr(x);
       const po = be.ptr(out);
-      be.parallel(name, rows * n >= PARALLEL_ELEMENTS ? be.threads : 1, (part, parts) => {
+      be.parallel(name, rows * n >= PARALLEL_TRANSCENDENTAL ? be.threads : 1, (part, parts) => {
         const r = range(rows, part, parts, 1);
         return r && [px + r[0] * n * 4, po + r[0] * n * 4, r[1] - r[0], n];
       });
