@@ -143,6 +143,14 @@ describe('webgpu backend: kernels against cpu', () => {
     await compareKernel('argmax', [normal([5, 9, 3], 10)], { axis: 1 });
     await compareKernel('argmax', [normal([5, 9, 3], 10)], { axis: 2 });
     await compareKernel('argmax', [tensor([1, 3, 3, 2])], { axis: 0 });
+    // Long axes (a workgroup per output), ties resolved to the first index.
+    await compareKernel('argmax', [normal([3, 1000], 10)], { axis: 1 });
+    await compareKernel('argmax', [normal([300, 2], 10)], { axis: 0 });
+    const ties = new Float32Array(700).fill(1);
+    ties[650] = 2;
+    ties[600] = 2;
+    await compareKernel('argmax', [tensor(ties)], { axis: 0 });
+    await compareKernel('argmax', [tensor(new Float32Array(500).fill(-3))], { axis: 0 });
   });
 
   it('matmul: transposes, batch broadcasting, odd sizes, both tilings', async () => {

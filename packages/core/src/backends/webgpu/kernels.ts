@@ -325,11 +325,12 @@ function registerReductions(): void {
     const shape = [...a.shape.slice(0, axis), ...a.shape.slice(axis + 1)];
     const y = output(be, shape, 'int32');
     const n = sizeOf(shape);
+    const mode = a.shape[axis] >= GROUP_REDUCE_MIN ? 'group' : 'thread';
     be.dispatch({
-      program: program('argmax', argmaxSource),
+      program: program(`argmax:${mode}`, () => argmaxSource(mode)),
       params: [n, a.shape[axis], sizeOf(a.shape.slice(axis + 1))],
       buffers: [bufferOf(a), bufferOf(y)],
-      workgroups: grid(n, REDUCE_WORKGROUP),
+      workgroups: mode === 'group' ? grid(n, 1) : grid(n, REDUCE_WORKGROUP),
     });
     return y;
   });

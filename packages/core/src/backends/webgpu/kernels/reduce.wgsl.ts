@@ -90,12 +90,22 @@ ${rowEntry(REDUCE_WORKGROUP, subgroups)}
 
 /**
  * argmax along one axis of an [outer, n, inner] view: the first maximum, NaN counting as the maximum.
- * One invocation per output. Params: [outCount, n, inner].
+ * `thread`: one invocation per output (short axes). `group`: one workgroup per output; each invocation
+ * scans a strided share, then a tree keeps the larger value, or the smaller index on ties.
+ * Params: [outCount, n, inner].
  */
-export function argmaxSource(): string {
-  return `${PARAMS}
+export function argmaxSource(mode: 'thread' | 'group'): string {
+  const header = `${PARAMS}
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ys: array<i32>;
+// Whether (v, k) beats (best, bestK): NaN beats numbers; among equals, the first index wins.
+fn better(v: f32, k: u32, best: f32, bestK: u32) -> bool {
+  if (best != best) { return v != v && k < bestK; }
+  if (v != v) { return true; }
+  return v > best || (v == best && k < bestK);
+}`;
+  if (mode === 'thread') {
+    return `${header}
 ${threadEntry(REDUCE_WORKGROUP)}
   if (i >= p[0]) { return; }
   let n = p[1];
@@ -109,5 +119,35 @@ ${threadEntry(REDUCE_WORKGROUP)}
     if (v > bestValue || v != v) { best = k; bestValue = v; }
   }
   ys[i] = i32(best);
+}`;
+  }
+  return `${header}
+var<workgroup> values: array<f32, ${REDUCE_WORKGROUP}>;
+var<workgroup> indices: array<u32, ${REDUCE_WORKGROUP}>;
+${rowEntry(REDUCE_WORKGROUP, false)}
+  let valid = row < p[0];
+  let n = p[1];
+  let inner = p[2];
+  let base = (row / inner) * n * inner + row % inner;
+  var best = 0.0;
+  var bestK = 0xffffffffu;
+  if (valid) {
+    for (var k = lid; k < n; k += ${REDUCE_WORKGROUP}u) {
+      let v = xs[base + k * inner];
+      if (bestK == 0xffffffffu || better(v, k, best, bestK)) { best = v; bestK = k; }
+    }
+  }
+  values[lid] = best;
+  indices[lid] = bestK;
+  workgroupBarrier();
+  for (var s = ${REDUCE_WORKGROUP / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s && indices[lid + s] != 0xffffffffu
+        && (indices[lid] == 0xffffffffu || better(values[lid + s], indices[lid + s], values[lid], indices[lid]))) {
+      values[lid] = values[lid + s];
+      indices[lid] = indices[lid + s];
+    }
+    workgroupBarrier();
+  }
+  if (valid && lid == 0u) { ys[row] = i32(indices[0]); }
 }`;
 }
