@@ -17,7 +17,7 @@ export { setBackend, getBackend, registerBackend, registerKernel, registerGradie
 export { computeGradients, grad, grads, valueAndGrad, valueAndGrads, noGrad } from './autograd';
 export { checkGradients, type GradientCheckOptions, type GradientCheckResult } from './gradcheck';
 export { CpuBackend, CpuData } from './backends/cpu/index';
-export { WasmBackend, WasmData, configureWasm, setWasmThreads, type WasmBackendOptions, type WasmKernelModule } from './backends/wasm/index';
+export { WasmBackend, WasmData, configureWasm, setWasmThreads, type WasmBackendOptions, type WasmKernelModule, type WasmLocation } from './backends/wasm/index';
 export { WebGpuBackend, WebGpuData, MATMUL_LARGE, MATMUL_SMALL, type WebGpuBackendOptions, type MatmulTiling } from './backends/webgpu/index';
 
 export * from './ops/creation';

@@ -103,8 +103,7 @@ export class WasmBackend implements Backend {
     if (typeof WebAssembly === 'undefined') throw new BackendError('wasm: WebAssembly is not available here');
     const shared = sharedMemoryWorks();
     const maximumBytes = Math.min(options.maximumMemoryBytes ?? (isNode ? 4 * 2 ** 30 : 2 ** 30), MAX_PAGES * PAGE);
-    const maximumPages = Math.floor(maximumBytes / PAGE);
-    const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: maximumPages, shared: true } : { initial: 16, maximum: maximumPages });
+    const { memory, maximumPages } = makeMemory(Math.floor(maximumBytes / PAGE), shared, options.maximumMemoryBytes === undefined);
     let bytes: Uint8Array<ArrayBuffer> | null = null;
     let variant: 'relaxed' | 'simd' = 'simd';
     if (options.relaxedSimd !== false) {
@@ -326,6 +325,22 @@ export class WasmBackend implements Backend {
   async dispose(): Promise<void> {
     await this.pool?.terminate();
     this.pool = null;
+  }
+}
+
+/**
+ * A memory of `maximumPages` at most. A shared memory reserves its maximum up front, which a
+ * process with little address space may refuse: then, unless the caller asked for that size,
+ * smaller maxima are tried.
+ */
+function makeMemory(maximumPages: number, shared: boolean, mayShrink: boolean): { memory: WebAssembly.Memory; maximumPages: number } {
+  for (let pages = maximumPages; ; pages = Math.floor(pages / 4)) {
+    try {
+      const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: pages, shared: true } : { initial: 16, maximum: pages });
+      return { memory, maximumPages: pages };
+    } catch (e) {
+      if (!mayShrink || pages / 4 < 4096) throw new BackendError(`wasm: cannot make a memory of up to ${pages * PAGE} bytes: ${(e as Error).message}`);
+    }
   }
 }
 
