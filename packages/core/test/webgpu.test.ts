@@ -215,6 +215,14 @@ describe('webgpu backend: kernels against cpu', () => {
     await compareKernel('irfft', [normal([3, 5, 2], 27)], { n: 8 }, { atol: 1e-4 });
     await compareKernel('irfft', [normal([2, 4, 2], 27)], { n: 7 }, { atol: 1e-4 });
     await compareKernel('irfft', [normal([6, 2], 27)], { n: 4 }, { atol: 1e-4 });
+    // Longer powers of two (radix-2 passes) and n = 1, 2.
+    await compareKernel('rfft', [normal([3, 300], 28)], { n: 512 }, { atol: 2e-4 });
+    await compareKernel('irfft', [normal([2, 257, 2], 29)], { n: 512 }, { atol: 1e-4 });
+    await compareKernel('irfft', [normal([2, 300, 2], 29)], { n: 256 }, { atol: 1e-4 });
+    await compareKernel('rfft', [normal([4, 1], 30)], { n: 1 });
+    await compareKernel('rfft', [normal([4, 2], 30)], { n: 2 });
+    await compareKernel('irfft', [normal([4, 1, 2], 31)], { n: 1 });
+    await compareKernel('irfft', [normal([4, 2, 2], 31)], { n: 2 });
   });
 });
 
@@ -260,6 +268,7 @@ describe('webgpu backend: gradients match cpu', () => {
     await compareGradients(([x, w]) => rmsNorm(x, w), [[2, 3, 6], [6]]);
     await compareGradients(([x, w, b]) => conv1d(x, w, b), [[2, 3, 7], [3, 4], [3]]);
     await compareGradients(([x]) => irfft(rfft(x), 10), [[2, 10]], { atol: 5e-4, rtol: 1e-3 });
+    await compareGradients(([x]) => irfft(mul(rfft(x, 16), 0.5), 16), [[3, 12]], { atol: 5e-4, rtol: 1e-3 });
   });
 });
 

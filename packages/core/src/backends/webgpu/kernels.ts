@@ -8,7 +8,7 @@ import { COPY_WORKGROUP, fillSource, stridedCopySource } from './kernels/copy.wg
 import { conv1dSource } from './kernels/conv1d.wgsl';
 import { crossEntropyMeanSource, crossEntropyRowsSource } from './kernels/cross_entropy.wgsl';
 import { BINARY_OPS, binarySource, castSource, ELEMENTWISE_WORKGROUP, UNARY_OPS, unarySource, whereSource } from './kernels/elementwise.wgsl';
-import { irfftSource, rfftSource } from './kernels/fft.wgsl';
+import { fftPassSource, irfftPackSource, irfftSource, irfftUnpackSource, rfftPackSource, rfftSource, rfftUnpackSource } from './kernels/fft.wgsl';
 import { gatherSource, oneHotSource, scatterAddSource } from './kernels/gather.wgsl';
 import { MATMUL_LARGE, MATMUL_SMALL, matmulSource, type MatmulTiling } from './kernels/matmul.wgsl';
 import { argmaxSource, REDUCE_WORKGROUP, reduceSource, type ReduceOp } from './kernels/reduce.wgsl';
@@ -454,7 +454,20 @@ function registerNn(): void {
     const rows = sizeOf(x.shape.slice(0, -1));
     const bins = Math.floor(n / 2) + 1;
     const y = output(be, [...x.shape.slice(0, -1), bins, 2]);
-    be.dispatch({ program: program('rfft', rfftSource), params: [rows * bins, L, n, bins], buffers: [bufferOf(x), bufferOf(y)], workgroups: grid(rows * bins, 64) });
+    if (isPowerOfTwo(n)) {
+      const signal = be.createBuffer(rows * n * 8);
+      be.dispatch({ program: program('rfftPack', rfftPackSource), params: [rows * n, L, n], buffers: [bufferOf(x), signal], workgroups: grid(rows * n, 256) });
+      const spectrum = fftPasses(be, signal, rows, n, false);
+      be.dispatch({
+        program: program('rfftUnpack', rfftUnpackSource),
+        params: [rows * bins, n, bins],
+        buffers: [spectrum, bufferOf(y)],
+        workgroups: grid(rows * bins, 256),
+      });
+      be.releaseBuffer(spectrum);
+    } else {
+      be.dispatch({ program: program('rfft', rfftSource), params: [rows * bins, L, n, bins], buffers: [bufferOf(x), bufferOf(y)], workgroups: grid(rows * bins, 64) });
+    }
     return y;
   });
 
@@ -463,9 +476,65 @@ function registerNn(): void {
     const m = X.shape[X.shape.length - 2];
     const rows = sizeOf(X.shape.slice(0, -2));
     const y = output(be, [...X.shape.slice(0, -2), n]);
-    be.dispatch({ program: program('irfft', irfftSource), params: [rows * n, m, n], buffers: [bufferOf(X), bufferOf(y)], workgroups: grid(rows * n, 64) });
+    if (isPowerOfTwo(n)) {
+      const spectrum = be.createBuffer(rows * n * 8);
+      be.dispatch({ program: program('irfftPack', irfftPackSource), params: [rows * n, m, n], buffers: [bufferOf(X), spectrum], workgroups: grid(rows * n, 256) });
+      const signal = fftPasses(be, spectrum, rows, n, true);
+      be.dispatch({ program: program('irfftUnpack', irfftUnpackSource), params: [rows * n, n], buffers: [signal, bufferOf(y)], workgroups: grid(rows * n, 256) });
+      be.releaseBuffer(signal);
+    } else {
+      be.dispatch({ program: program('irfft', irfftSource), params: [rows * n, m, n], buffers: [bufferOf(X), bufferOf(y)], workgroups: grid(rows * n, 64) });
+    }
     return y;
   });
+}
+
+const twiddleTables = new WeakMap<WebGpuBackend, Map<number, GPUBuffer>>();
+
+/** e^(−2πij/n) for j < n/2, rounded from float64; made once per backend and length (constants, not tensors). */
+function twiddleTable(be: WebGpuBackend, n: number): GPUBuffer {
+  let tables = twiddleTables.get(be);
+  if (!tables) twiddleTables.set(be, (tables = new Map()));
+  let table = tables.get(n);
+  if (!table) {
+    const values = new Float32Array(Math.max(n, 4));
+    for (let j = 0; j < n / 2; j++) {
+      values[2 * j] = Math.cos((2 * Math.PI * j) / n);
+      values[2 * j + 1] = -Math.sin((2 * Math.PI * j) / n);
+    }
+    table = be.device.createBuffer({ size: values.byteLength, usage: STORAGE_COPY_DST });
+    be.device.queue.writeBuffer(table, 0, values);
+    tables.set(n, table);
+  }
+  return table;
+}
+
+// STORAGE | COPY_DST (spec values; Node has no GPUBufferUsage global).
+const STORAGE_COPY_DST = 0x80 | 0x8;
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/**
+ * log2(n) Stockham passes over `rows` complex rows of length n, ping-ponging between `data` and a
+ * second buffer; returns the buffer holding the result and releases the other.
+ */
+function fftPasses(be: WebGpuBackend, data: GPUBuffer, rows: number, n: number, inverse: boolean): GPUBuffer {
+  let from = data;
+  let to = be.createBuffer(rows * n * 8);
+  const table = twiddleTable(be, n);
+  for (let span = 1; span < n; span *= 2) {
+    be.dispatch({
+      program: program('fftPass', fftPassSource),
+      params: [(rows * n) / 2, n, span, inverse ? 1 : 0],
+      buffers: [from, table, to],
+      workgroups: grid((rows * n) / 2, 256),
+    });
+    [from, to] = [to, from];
+  }
+  be.releaseBuffer(to);
+  return from;
 }
 
 export function registerWebGpuKernels(): void {
