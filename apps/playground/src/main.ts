@@ -3,7 +3,7 @@
  * tensor; every request and answer is typed in protocol.ts.
  */
 import { heatmap, lineChart, matrixPlot, quantileRange, sequentialColor, visibleToken, type Series } from './charts';
-import type { BackendChoice, Inspection, Request, Response, SamplingSettings, Theory, TrainedModelName, TrainPoint, TrainSettings } from './protocol';
+import type { BackendChoice, Inspection, InspectTarget, Request, Response, SamplingSettings, Theory, TrainedModelName, TrainPoint, TrainSettings } from './protocol';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
@@ -242,15 +242,21 @@ function updateTrainTable(): void {
 // ------------------------------------------------------------------------------------------ looking inside
 
 let inspection: Inspection | null = null;
+/** Each model keeps its own input: text for the checkpoint, task ids for the trained model. */
+const inspectTarget = $<HTMLSelectElement>('inspect-target');
+const inspectText = $<HTMLTextAreaElement>('inspect-text');
+const inputs: Record<InspectTarget, string> = { loaded: inspectText.value, trained: '' };
+let shownTarget = inspectTarget.value as InspectTarget;
+inspectTarget.addEventListener('change', () => {
+  inputs[shownTarget] = inspectText.value;
+  shownTarget = inspectTarget.value as InspectTarget;
+  inspectText.value = inputs[shownTarget];
+  inspectText.placeholder = shownTarget === 'trained' ? 'token ids 0…15, or leave empty for a Selective Copying sequence' : '';
+});
 
 $('inspect').addEventListener('click', () => {
-  const target = $<HTMLSelectElement>('inspect-target').value as 'loaded' | 'trained';
-  let text = $<HTMLTextAreaElement>('inspect-text').value;
-  if (target === 'trained' && !/^[\d\s,]+$/.test(text)) {
-    // The task model reads ids 0…15: show it a Selective Copying sequence.
-    text = '0 3 0 0 7 0 0 0 0 12 0 0 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 15 15 15 15';
-    $<HTMLTextAreaElement>('inspect-text').value = text;
-  }
+  const target = inspectTarget.value as InspectTarget;
+  const text = inspectText.value;
   $('delta-caption').textContent = 'computing…';
   send({ type: 'inspect', target, text });
 });
@@ -258,6 +264,11 @@ $('inspect-layer').addEventListener('change', () => drawInspection());
 
 function showInspection(result: Inspection): void {
   inspection = result;
+  // The task model reads ids: show the sequence it was given (the worker makes one when the text was not ids).
+  if (result.target === 'trained') {
+    inputs.trained = result.tokens.join(' ');
+    if (shownTarget === 'trained') inspectText.value = inputs.trained;
+  }
   const layerSelect = $<HTMLSelectElement>('inspect-layer');
   const current = Math.min(Number(layerSelect.value), result.layers.length - 1);
   layerSelect.innerHTML = result.layers.map((_, i) => `<option value="${i}">${i}</option>`).join('');
@@ -289,6 +300,7 @@ function drawInspection(): void {
   const [mLo, mHi] = quantileRange(means);
   const strip = $('token-strip');
   strip.innerHTML = '';
+  strip.dataset.target = inspection.target;
   tokens.forEach((token, t) => {
     const span = document.createElement('span');
     const level = (means[t] - mLo) / (mHi - mLo || 1);
@@ -310,19 +322,25 @@ function drawInspection(): void {
 function showTheory(theory: Theory): void {
   matrixPlot($<HTMLCanvasElement>('hippo-legs'), theory.legsA, theory.hippoN, 'A, LegS (lower triangular)');
   matrixPlot($<HTMLCanvasElement>('hippo-legt'), theory.legtA, theory.hippoN, 'A, LegT');
-  const palette = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#ca8a04'];
-  const series: Series[] = [
-    ...theory.kernels.map((k, i) => ({ name: k.name, color: palette[i], points: Array.from(k.values, (v, l) => [l, v] as [number, number]) })),
-    ...theory.trainedKernels.map((k, i) => ({
-      name: `trained S4D ${k.name}`,
-      color: palette[(theory.kernels.length + i) % palette.length],
-      points: Array.from(k.values, (v, l) => [l, v] as [number, number]),
-    })),
-  ];
-  lineChart($<HTMLCanvasElement>('kernel-chart'), series, { xLabel: 'lag l', yLabel: 'K_l' });
-  $('kernel-caption').textContent = theory.trainedKernels.length
-    ? 'S4D kernels: initializations (N = 64, Δ = 4/L, random C) and the first channels of the live-trained S4D'
-    : 'S4D kernels K_l of three initializations (N = 64, Δ = 4/L, random C); train live to add the learned ones';
+  const palette = ['#2563eb', '#ea580c', '#16a34a', '#9333ea'];
+  const asSeries = (k: { name: string; values: ArrayLike<number> }, i: number): Series => ({
+    name: k.name,
+    color: palette[i % palette.length],
+    points: Array.from(k.values, (v, l) => [l, v] as [number, number]),
+  });
+  lineChart($<HTMLCanvasElement>('kernel-chart'), theory.kernels.map(asSeries), { xLabel: 'lag l', yLabel: 'K_l' });
+  lineChart($<HTMLCanvasElement>('trained-kernel-chart'), theory.trainedKernels.map(asSeries), {
+    xLabel: 'lag l',
+    yLabel: 'K_l',
+    empty: 'train live (above), then they appear here',
+  });
+}
+
+/** Empty plots say what fills them. */
+function drawPlaceholders(): void {
+  const hint = 'press Inspect';
+  lineChart($<HTMLCanvasElement>('delta-heatmap'), [], { xLabel: '', yLabel: '', empty: hint });
+  lineChart($<HTMLCanvasElement>('state-chart'), [], { xLabel: '', yLabel: '', empty: hint });
 }
 
 // ------------------------------------------------------------------------------------------ responses
@@ -393,5 +411,9 @@ window.addEventListener('resize', () => {
   drawInspection();
 });
 
+// ?backend=wasm (or webgpu, cpu) picks the backend from the address.
+const fromAddress = new URLSearchParams(location.search).get('backend');
+if (fromAddress && [...backendChoice.options].some((o) => o.value === fromAddress)) backendChoice.value = fromAddress;
 drawTraining();
+drawPlaceholders();
 init();

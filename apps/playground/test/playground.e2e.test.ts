@@ -117,6 +117,13 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
       expect(first).toBeGreaterThan(2.5);
       expect(recent).toBeLessThan(first - 0.05);
     }
+    // Δ of the freshly trained Mamba over a Selective Copying sequence (the page fills one in).
+    await page.selectOption('#inspect-target', 'trained');
+    await page.click('#inspect');
+    await page.waitForSelector("#token-strip[data-target='trained'] span", { timeout: 15_000 });
+    expect(await page.locator('#token-strip span').count()).toBe(16 + 4);
+    expect(await page.locator('#delta-caption').textContent()).toMatch(/layer 0; color range/);
+    await page.selectOption('#inspect-target', 'loaded');
   }, 60_000);
 
   it('loads the bundled `ssm train` checkpoint from files and streams generated text', async () => {
@@ -137,7 +144,7 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
 
   it('draws Δ of the loaded model over the input text, and the HiPPO and kernel plots', async () => {
     await page.click('#inspect');
-    await page.waitForFunction(() => document.querySelectorAll('#token-strip span').length > 0, null, { timeout: 20_000 });
+    await page.waitForSelector("#token-strip[data-target='loaded'] span", { timeout: 20_000 });
     const tokens = await page.locator('#token-strip span').count();
     expect(tokens).toBe('The jury said it did find that the election was conducted.'.length);
     expect(await page.locator('#delta-caption').textContent()).toMatch(/layer 0; color range/);

@@ -30,7 +30,7 @@ async function trainedKernels(model: LtiLM | null, L: number): Promise<Theory['t
   try {
     const values = Float32Array.from(await kernel.data());
     const channels = Math.min(4, kernel.shape[0]);
-    return Array.from({ length: channels }, (_, h) => ({ name: `layer 0, channel ${h}`, values: values.slice(h * L, (h + 1) * L) }));
+    return Array.from({ length: channels }, (_, h) => ({ name: `channel ${h}`, values: values.slice(h * L, (h + 1) * L) }));
   } finally {
     kernel.dispose();
   }

@@ -12,7 +12,7 @@ import { transferablesOf } from '../protocol';
 import { DELTA_SOURCE, deltasOf, stateNormsOf } from './inspect';
 import { theoryPlots } from './theory';
 import { tokenizerFromJSON } from './tokenizers';
-import { createLiveModels, LtiLM, trainSideBySide, type LiveModel } from './train';
+import { createLiveModels, LtiLM, taskBatches, trainSideBySide, type LiveModel } from './train';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -186,6 +186,7 @@ async function generate(prompt: string, sampling: SamplingSettings): Promise<voi
 // ------------------------------------------------------------------------------------------ live training
 
 let live: LiveModel[] | null = null;
+let liveSettings: TrainSettings | null = null;
 let training = false;
 let stopTraining = false;
 
@@ -196,6 +197,7 @@ async function train(settings: TrainSettings): Promise<void> {
     m.model.dispose();
   }
   live = createLiveModels(settings);
+  liveSettings = settings;
   training = true;
   stopTraining = false;
   post({
@@ -225,7 +227,11 @@ function inspectedModel(target: InspectTarget): { model: MambaLM; tokenizer: Tex
 
 async function inspect(target: InspectTarget, text: string): Promise<void> {
   const { model, tokenizer } = inspectedModel(target);
-  const ids = encodePrompt(tokenizer, text).slice(0, 256);
+  // The task model reads ids 0…15; unless it is given ids, it gets a fresh sequence of its task.
+  const ids =
+    target === 'trained' && !/^[\d\s,]+$/.test(text) && liveSettings
+      ? Array.from(taskBatches({ ...liveSettings, seed: liveSettings.seed + 7 }).heldOut.inputs.subarray(0, liveSettings.seqLen + liveSettings.numTokens))
+      : encodePrompt(tokenizer, text).slice(0, 256);
   if (ids.length === 0) throw new Error('nothing to inspect: type some text');
   const tokens = tokenizer ? ids.map((id) => tokenizer.decode([id])) : ids.map(String);
   const deltas = await deltasOf(model, ids);
