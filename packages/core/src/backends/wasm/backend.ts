@@ -6,7 +6,7 @@ import { sizeOf } from '../../shape';
 import { CpuBackend, CpuData } from '../cpu/backend';
 import { WasmAllocator } from './allocator';
 import { hasDataSegments, importNode, isNode, loadCoreWasm, readBytes, withSharedFlag, type WasmLocation } from './loader';
-import { WorkerPool } from './threads';
+import { inBrowserWorker, WorkerPool } from './threads';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. */
@@ -185,10 +185,10 @@ export class WasmBackend implements Backend {
   /** Sets the thread count (1 = main thread only); more than 1 needs shared memory and Node. */
   async setThreads(count: number): Promise<void> {
     const wanted = Math.max(1, Math.floor(count));
-    if (wanted > 1 && !(this.shared && isNode)) {
+    if (wanted > 1 && !(this.shared && (isNode || inBrowserWorker()))) {
       throw new BackendError(
-        `wasm: ${wanted} threads need a shared memory and Node (browsers cannot block the main thread on Atomics.wait); ` +
-          `shared memory here: ${this.shared}`,
+        `wasm: ${wanted} threads need a shared memory and Node or a browser Worker (a page's main thread cannot block on ` +
+          `Atomics.wait); shared memory here: ${this.shared}`,
       );
     }
     if (wanted > 1 && !this.pool) {
@@ -357,7 +357,11 @@ function sharedMemoryWorks(): boolean {
 }
 
 async function defaultThreads(shared: boolean): Promise<number> {
-  if (!shared || !isNode) return 1;
-  const os = await importNode<typeof import('node:os')>('node:os');
-  return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
+  if (!shared) return 1;
+  if (isNode) {
+    const os = await importNode<typeof import('node:os')>('node:os');
+    return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
+  }
+  if (!inBrowserWorker()) return 1;
+  return Math.max(1, Math.min(4, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1));
 }

@@ -1,5 +1,5 @@
 import { BackendError } from '../../errors';
-import { importNode } from './loader';
+import { importNode, isNode } from './loader';
 
 // Control block of one worker, an Int32Array over a SharedArrayBuffer; arguments as float64 from ARGS.
 const SEQ = 0; // bumped by the main thread to post a job
@@ -52,32 +52,140 @@ for (;;) {
 }
 `;
 
-type NodeWorkerThreads = typeof import('node:worker_threads');
+// The same loop for a browser Worker (a classic script from a Blob). Messages arrive only through the
+// event loop, so on LOAD the loop returns to it; onmessage instantiates the module and resumes the loop.
+const BROWSER_WORKER_SOURCE = `
+let ctl, args, env, seq = 0;
+const modules = [];
+function done(status) {
+  ctl[${STATUS}] = status;
+  Atomics.store(ctl, ${DONE}, seq);
+  Atomics.notify(ctl, ${DONE});
+}
+function loop() {
+  for (;;) {
+    Atomics.wait(ctl, ${SEQ}, seq);
+    seq = Atomics.load(ctl, ${SEQ});
+    const kind = ctl[${KIND}];
+    if (kind === ${EXIT}) return close();
+    if (kind === ${LOAD}) return;
+    try {
+      modules[ctl[${MODULE}]][ctl[${EXPORT}]](...Array.from(args.subarray(0, ctl[${NARGS}])));
+      done(0);
+    } catch (e) {
+      postMessage(String((e && e.stack) || e));
+      done(1);
+    }
+  }
+}
+onmessage = (event) => {
+  const m = event.data;
+  if (m.control) {
+    ctl = new Int32Array(m.control);
+    args = new Float64Array(m.control, ${ARGS_BYTE_OFFSET}, ${MAX_ARGS});
+    env = { memory: m.memory, abort() { throw new Error('wasm kernel aborted'); } };
+    postMessage('ready');
+  } else {
+    try {
+      const instance = new WebAssembly.Instance(m.module, { env });
+      modules.push(m.names.map((name) => instance.exports[name]));
+      done(0);
+    } catch (e) {
+      postMessage(String((e && e.stack) || e));
+      done(1);
+    }
+  }
+  loop();
+};
+`;
+
+/** One started worker, however the platform makes it. */
+interface Spawned {
+  /** Starts when the worker is ready to take jobs. */
+  readonly ready: Promise<void>;
+  /** Sends a message the worker takes on its next LOAD job. */
+  send(message: { module: WebAssembly.Module; names: string[] }): void;
+  /** The worker's report of its last failure, where it can be read synchronously (Node). */
+  report(): string | undefined;
+  stop(): void;
+}
+
+type Spawner = (memory: WebAssembly.Memory, control: SharedArrayBuffer) => Spawned;
+
+async function nodeSpawner(): Promise<Spawner> {
+  const threads = await importNode<typeof import('node:worker_threads')>('node:worker_threads');
+  return (memory, control) => {
+    const { port1, port2 } = new threads.MessageChannel();
+    const worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { memory, control, port: port2 }, transferList: [port2] });
+    port1.unref();
+    const ready = new Promise<void>((resolve, reject) => {
+      // Unreferenced only once online: until then the pending start must keep Node's loop alive;
+      // afterwards idle workers must not keep the process from exiting.
+      worker.once('online', () => {
+        worker.unref();
+        resolve();
+      });
+      worker.once('error', reject);
+    });
+    return {
+      ready,
+      send: (message) => port1.postMessage(message),
+      report: () => threads.receiveMessageOnPort(port1)?.message as string | undefined,
+      stop: () => {
+        void worker.terminate();
+        port1.close();
+      },
+    };
+  };
+}
+
+function browserSpawner(): Spawner {
+  const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
+  return (memory, control) => {
+    const worker = new Worker(url);
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent) => {
+        if (event.data === 'ready') resolve();
+        // Later messages are failure reports; the failing call has already thrown on this side.
+        else console.error(`wasm worker: ${String(event.data)}`);
+      };
+      worker.onerror = (event) => reject(new BackendError(`wasm worker failed to start: ${event.message}`));
+    });
+    worker.postMessage({ memory, control });
+    return { ready, send: (message) => worker.postMessage(message), report: () => undefined, stop: () => worker.terminate() };
+  };
+}
+
+/** True in a browser Worker (where Atomics.wait may block) rather than on a page's main thread. */
+export function inBrowserWorker(): boolean {
+  const scope = (globalThis as { WorkerGlobalScope?: new () => unknown }).WorkerGlobalScope;
+  return scope !== undefined && globalThis instanceof scope;
+}
 
 interface PoolWorker {
-  worker: import('node:worker_threads').Worker;
-  port: import('node:worker_threads').MessagePort;
+  spawned: Spawned;
   ctl: Int32Array;
   args: Float64Array;
   seq: number;
 }
 
 /**
- * Node worker threads over the backend's shared memory. Jobs are posted and awaited with Atomics on
- * a small shared control block, so a kernel call stays synchronous: the main thread takes one part
- * of the work itself and then blocks (Atomics.wait) until the workers are done.
+ * Worker threads over the backend's shared memory (Node worker_threads, or browser Workers when the
+ * backend itself runs in a Worker). Jobs are posted and awaited with Atomics on a small shared
+ * control block, so a kernel call stays synchronous: the calling thread takes one part of the work
+ * itself and then blocks (Atomics.wait) until the workers are done.
  */
 export class WorkerPool {
   private readonly workers: PoolWorker[] = [];
   private readonly modules: { module: WebAssembly.Module; names: string[] }[] = [];
 
   private constructor(
-    private readonly threads: NodeWorkerThreads,
+    private readonly spawn: Spawner,
     private readonly memory: WebAssembly.Memory,
   ) {}
 
   static async create(memory: WebAssembly.Memory): Promise<WorkerPool> {
-    return new WorkerPool(await importNode<NodeWorkerThreads>('node:worker_threads'), memory);
+    return new WorkerPool(isNode ? await nodeSpawner() : browserSpawner(), memory);
   }
 
   get size(): number {
@@ -87,41 +195,26 @@ export class WorkerPool {
   /** Starts or stops workers until there are `count`; new workers load every registered module. */
   async resize(count: number): Promise<void> {
     while (this.workers.length > count) this.stop(this.workers.pop()!);
-    const started: Promise<void>[] = [];
+    const fresh: PoolWorker[] = [];
     while (this.workers.length < count) {
-      const { port1, port2 } = new this.threads.MessageChannel();
       const control = new SharedArrayBuffer(CONTROL_BYTES);
-      const worker = new this.threads.Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { memory: this.memory, control, port: port2 },
-        transferList: [port2],
-      });
-      port1.unref();
-      const entry: PoolWorker = { worker, port: port1, ctl: new Int32Array(control), args: new Float64Array(control, ARGS_BYTE_OFFSET, MAX_ARGS), seq: 0 };
-      this.workers.push(entry);
-      started.push(new Promise((resolve, reject) => {
-        // Unreferenced only once online: until then the pending start must keep Node's loop alive;
-        // afterwards idle workers must not keep the process from exiting.
-        worker.once('online', () => {
-          worker.unref();
-          resolve();
-        });
-        worker.once('error', reject);
-      }));
-      for (const m of this.modules) port1.postMessage(m);
-      if (this.modules.length > 0) this.post(entry, LOAD, 0, 0, []);
+      const w: PoolWorker = { spawned: this.spawn(this.memory, control), ctl: new Int32Array(control), args: new Float64Array(control, ARGS_BYTE_OFFSET, MAX_ARGS), seq: 0 };
+      this.workers.push(w);
+      fresh.push(w);
     }
-    await Promise.all(started);
-    for (const w of this.workers) this.wait(w);
+    await Promise.all(fresh.map((w) => w.spawned.ready));
+    // One module per LOAD job: a browser worker takes one message each time it returns to its loop.
+    for (const m of this.modules) {
+      for (const w of fresh) this.load(w, m);
+      for (const w of fresh) this.wait(w);
+    }
   }
 
   /** Instantiates a module in every worker (now and in workers started later); returns its index. */
   addModule(module: WebAssembly.Module, names: string[]): number {
-    this.modules.push({ module, names });
-    for (const w of this.workers) {
-      w.port.postMessage({ module, names });
-      this.post(w, LOAD, 0, 0, []);
-    }
+    const m = { module, names };
+    this.modules.push(m);
+    for (const w of this.workers) this.load(w, m);
     for (const w of this.workers) this.wait(w);
     return this.modules.length - 1;
   }
@@ -141,6 +234,11 @@ export class WorkerPool {
     await this.resize(0);
   }
 
+  private load(w: PoolWorker, m: { module: WebAssembly.Module; names: string[] }): void {
+    w.spawned.send(m);
+    this.post(w, LOAD, 0, 0, []);
+  }
+
   private post(w: PoolWorker, kind: number, moduleIndex: number, exportIndex: number, args: readonly number[]): void {
     w.ctl[KIND] = kind;
     w.ctl[MODULE] = moduleIndex;
@@ -156,14 +254,12 @@ export class WorkerPool {
     while (Atomics.load(w.ctl, DONE) !== w.seq) Atomics.wait(w.ctl, DONE, Atomics.load(w.ctl, DONE));
     if (w.ctl[STATUS] !== 0) {
       w.ctl[STATUS] = 0;
-      const report = this.threads.receiveMessageOnPort(w.port)?.message;
-      throw new BackendError(`wasm worker: kernel failed: ${String(report ?? 'no message')}`);
+      throw new BackendError(`wasm worker: kernel failed: ${w.spawned.report() ?? 'see the console for its message'}`);
     }
   }
 
   private stop(w: PoolWorker): void {
     this.post(w, EXIT, 0, 0, []);
-    void w.worker.terminate();
-    w.port.close();
+    w.spawned.stop();
   }
 }
