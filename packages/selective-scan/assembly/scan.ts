@@ -6,6 +6,8 @@
 // (dim); states (batch, dim, N). `prepare` rewrites A, B and C into the layout the scan reads: states
 // padded to Np (a multiple of 4) and B, C transposed to (batch, L, Np), so the states of one time step
 // are contiguous vectors. A is stored pre-multiplied by log2(e), so exp(Δ·A) = 2^(Δ·A2).
+//
+// Exports: prepare, scanForward (+ setTwoChannels for the lab), scanBackward + finishBC, stateUpdate.
 
 const LOG2E: f32 = 1.4426950408889634;
 
@@ -313,7 +315,8 @@ function scanPair16(
 
 /**
  * One decoding step for channels [dStart, dEnd) of every batch entry: state (batch, dim, N) is updated in
- * place; out (batch, dim). A is the plain (dim, N) matrix here; B, C are (batch, N).
+ * place; out (batch, dim). A is the plain (dim, N) matrix here; B, C are (batch, N). Flags as the scan's:
+ * HAS_DELTA_BIAS means dtBias is given, DELTA_SOFTPLUS applies softplus to dt.
  */
 export function stateUpdate(
   state: usize, x: usize, dt: usize, A: usize, B: usize, C: usize, D: usize, z: usize, dtBias: usize, out: usize,
