@@ -7,9 +7,9 @@ import { hippo, s4dInit, s4dKernel, type S4DKind } from '@ssmjs/hippo';
 import type { Theory } from '../protocol';
 import type { LtiLM } from './train';
 
-/** Kernels of one channel with N = 64 and Δ = 0.01 ·  (L/256) so the kernel spans the plotted window; C ~ N(0, 1), seeded. */
+/** Kernels of one channel with N = 16 (few enough modes to see their oscillations) and Δ = 4/L; C ~ N(0, 1), seeded. */
 function initKernels(L: number): Theory['kernels'] {
-  const N = 64;
+  const N = 16;
   const g = new Generator(7);
   const C = { re: Float64Array.from({ length: N / 2 }, () => g.normal()), im: Float64Array.from({ length: N / 2 }, () => g.normal()) };
   const kinds: [S4DKind, string][] = [

@@ -125,6 +125,10 @@ async function load(source: CheckpointSource): Promise<void> {
     model.dispose();
     throw new Error(`tokenizer.json has ${tok.tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}`);
   }
+  if (generation) {
+    stopGeneration = true;
+    await generation.catch(() => undefined);
+  }
   loaded?.model.dispose();
   const c = model.config;
   loaded = {
@@ -154,6 +158,8 @@ function encodePrompt(tokenizer: TextTokenizer | null, prompt: string): number[]
 // ------------------------------------------------------------------------------------------ generation
 
 let stopGeneration = false;
+/** The generation in progress: loading another checkpoint stops it and waits, since it frees the model. */
+let generation: Promise<void> | null = null;
 
 async function generate(prompt: string, sampling: SamplingSettings): Promise<void> {
   if (!loaded) throw new Error('load a checkpoint first');
@@ -256,8 +262,11 @@ async function handle(request: Request): Promise<void> {
       return startBackend(request.backend);
     case 'load':
       return load(request.source);
-    case 'generate':
-      return generate(request.prompt, request.sampling);
+    case 'generate': {
+      if (generation) throw new Error('a generation is already running; stop it first');
+      generation = generate(request.prompt, request.sampling).finally(() => (generation = null));
+      return generation;
+    }
     case 'stop-generate':
       stopGeneration = true;
       return;
