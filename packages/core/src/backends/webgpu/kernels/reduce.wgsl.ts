@@ -59,7 +59,7 @@ ${threadEntry(REDUCE_WORKGROUP)}
   var m = negInf();
   ${needsMax ? 'for (var r = 0u; r < count; r++) { m = maxNan(m, xs[base + reducedOffset(r)]); }' : ''}
   var acc = 0.0;
-  ${op === 'max' ? 'acc = m;' : `if (true${sumGuard}) { for (var r = 0u; r < count; r++) { acc += ${term}; } }`}
+  ${op === 'max' ? 'acc = m;' : `${op === 'logsumexp' ? 'if (abs(m) <= 3.402823e38) ' : ''}{ for (var r = 0u; r < count; r++) { acc += ${term}; } }`}
   ys[i] = ${finish(op, 'acc', 'm')};
 }`;
   }
