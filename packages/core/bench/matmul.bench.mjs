@@ -171,7 +171,9 @@ async function main() {
     ].map(([label, key]) => `| ${label} | ${gb(relaxed.bandwidth1[key])} | ${gb(relaxed.bandwidth2[key])} | ${gb(simd.bandwidth1[key])} | ${gb(cpuBandwidth[key])} |`),
     `| copy (TypedArray.set, 16 MiB; the ceiling) | ${gb(copy)} | | | |`,
   ].join('\n');
-  const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}`;
+  // A shared machine's load decides how much a second thread can add: say what it was.
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
+  const machine = `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}, load average ${load} (1/5/15 min) at the end`;
   console.log(`matmul f32 ${n}×${n}×${n}, median of ${repeats} after a warm-up, median over ${rounds} interleaved rounds — ${machine}\n\n${table}`);
   console.log(`\nmemory-bound kernels, GB/s (last round)\n\n${bandwidthTable}`);
   if (args.includes('--write')) {
