@@ -155,17 +155,26 @@ function registerMatmul(): void {
   register('matmul', ([a, b], attrs, be) => {
     const { transposeA, transposeB, outShape } = attrs as { transposeA: boolean; transposeB: boolean; outShape: number[] };
     const rank = outShape.length;
-    const M = outShape[rank - 2];
+    const M0 = outShape[rank - 2];
     const N = outShape[rank - 1];
     const K = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
     const out = be.output(outShape);
     // Transposes become strides: A(i,k) = a[i·rsA + k·csA], B(k,j) = b[k·rsB + j·csB].
-    const [rsA, csA] = transposeA ? [1, M] : [K, 1];
+    const [rsA, csA] = transposeA ? [1, M0] : [K, 1];
     const [rsB, csB] = transposeB ? [1, K] : [N, 1];
-    const batchShape = outShape.slice(0, rank - 2);
+    let batchShape = outShape.slice(0, rank - 2);
+    let sa = broadcastStrides(a.shape.slice(0, -2), batchShape);
+    let sb = broadcastStrides(b.shape.slice(0, -2), batchShape);
+    let M = M0;
+    // One B for every batch element and A's rows stacked (x·W of a Linear layer on [batch, L, D]):
+    // one product of batch·M rows, so B is packed once and threads get more rows.
+    if (!transposeA && sb.every((s) => s === 0) && sizeOf(a.shape.slice(0, -2)) === sizeOf(batchShape)) {
+      M = M0 * sizeOf(batchShape);
+      batchShape = [];
+      sa = [];
+      sb = [];
+    }
     const batch = sizeOf(batchShape);
-    const sa = broadcastStrides(a.shape.slice(0, -2), batchShape);
-    const sb = broadcastStrides(b.shape.slice(0, -2), batchShape);
     const parts = M * N * K >= PARALLEL_FLOPS && (M >= 8 || M === 1) ? be.threads : 1;
     for (let bi = 0; bi < batch; bi++) {
       let offA = 0;
