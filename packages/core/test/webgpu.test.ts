@@ -130,6 +130,9 @@ describe('webgpu backend: kernels against cpu', () => {
       [[2, 1, 3], [1]],
       [[4, 9], [1]],
       [[4, 9], [0]],
+      // Few outputs of many elements: chunked, then the partials reduced.
+      [[3, 20000], [1]],
+      [[160, 2, 130], [0, 2]],
     ];
     for (const backend of ['webgpu', 'webgpu-no-subgroups']) {
       for (const [shape, axes] of cases) {

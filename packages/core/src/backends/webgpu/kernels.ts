@@ -284,6 +284,35 @@ function registerElementwise(): void {
 /** Reductions with at least this many elements per output get a workgroup each. */
 const GROUP_REDUCE_MIN = 64;
 
+interface Layout {
+  shape: number[];
+  strides: number[];
+}
+
+/** One reduction dispatch (see reduceSource): `chunks` workgroups per output, mean divided by `divisor`. */
+function reduce(
+  be: WebGpuBackend,
+  op: ReduceOp,
+  input: GPUBuffer,
+  output: GPUBuffer,
+  outCount: number,
+  kept: Layout,
+  reduced: Layout,
+  chunks = 1,
+  divisor = sizeOf(reduced.shape),
+): void {
+  const count = sizeOf(reduced.shape);
+  const group = count >= GROUP_REDUCE_MIN;
+  const subgroups = group && be.subgroupsFor(REDUCE_WORKGROUP);
+  const mode = group ? 'group' : 'thread';
+  be.dispatch({
+    program: program(`reduce:${op}:${mode}:${subgroups}`, () => reduceSource(op, mode, subgroups)),
+    params: [outCount, count, kept.shape.length, reduced.shape.length, chunks, divisor, ...kept.shape, ...kept.strides, ...reduced.shape, ...reduced.strides],
+    buffers: [input, output],
+    workgroups: group ? grid(outCount * chunks, 1) : grid(outCount, REDUCE_WORKGROUP),
+  });
+}
+
 function registerReductions(): void {
   for (const op of ['sum', 'mean', 'max', 'logsumexp'] as ReduceOp[]) {
     register(op, ([a], attrs, be) => {
@@ -295,27 +324,20 @@ function registerReductions(): void {
       const y = output(be, outShape);
       const outCount = sizeOf(outShape);
       const count = sizeOf(axes.map((i) => a.shape[i]));
-      const kept = collapse(keptAxes.map((i) => a.shape[i]), keptAxes.map((i) => strides[i]));
-      const reduced = collapse(axes.map((i) => a.shape[i]), axes.map((i) => strides[i]));
-      const params = [
-        outCount,
-        count,
-        kept.shape.length,
-        reduced.shape.length,
-        ...kept.shape,
-        ...kept.strides[0],
-        ...reduced.shape,
-        ...reduced.strides[0],
-      ];
-      const group = count >= GROUP_REDUCE_MIN;
-      const subgroups = group && be.subgroupsFor(REDUCE_WORKGROUP);
-      const mode = group ? 'group' : 'thread';
-      be.dispatch({
-        program: program(`reduce:${op}:${mode}:${subgroups}`, () => reduceSource(op, mode, subgroups)),
-        params,
-        buffers: [bufferOf(a), bufferOf(y)],
-        workgroups: group ? grid(outCount, 1) : grid(outCount, REDUCE_WORKGROUP),
-      });
+      const k = collapse(keptAxes.map((i) => a.shape[i]), keptAxes.map((i) => strides[i]));
+      const r = collapse(axes.map((i) => a.shape[i]), axes.map((i) => strides[i]));
+      const kept = { shape: k.shape, strides: k.strides[0] };
+      const reduced = { shape: r.shape, strides: r.strides[0] };
+      // Few outputs of very many elements: split each into chunks so the whole GPU works on them,
+      // then reduce the partials (logsumexp would need (max, sum) pairs: it keeps one pass).
+      const chunks = op !== 'logsumexp' && outCount < 128 && count >= 16384 ? Math.min(1024, Math.ceil(count / 4096)) : 1;
+      if (chunks === 1) reduce(be, op, bufferOf(a), bufferOf(y), outCount, kept, reduced);
+      else {
+        const partials = be.createBuffer(outCount * chunks * 4);
+        reduce(be, op === 'mean' ? 'sum' : op, bufferOf(a), partials, outCount, kept, reduced, chunks);
+        reduce(be, op, partials, bufferOf(y), outCount, { shape: [outCount], strides: [chunks] }, { shape: [chunks], strides: [1] }, 1, count);
+        be.releaseBuffer(partials);
+      }
       return y;
     });
   }

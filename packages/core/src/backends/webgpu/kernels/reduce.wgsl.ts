@@ -6,8 +6,8 @@ export type ReduceOp = 'sum' | 'mean' | 'max' | 'logsumexp';
 export const REDUCE_WORKGROUP = 256;
 
 /**
- * Offsets of the kept and the reduced elements, from params laid out as
- * [outCount, count, keptRank, reducedRank, keptShape…, keptStrides…, reducedShape…, reducedStrides…].
+ * Offsets of the kept and the reduced elements, from params laid out as [outCount, count, keptRank,
+ * reducedRank, chunks, divisor, keptShape…, keptStrides…, reducedShape…, reducedStrides…].
  */
 const OFFSETS = `
 fn offsetOf(index: u32, rank: u32, shapeAt: u32) -> u32 {
@@ -21,15 +21,15 @@ fn offsetOf(index: u32, rank: u32, shapeAt: u32) -> u32 {
   }
   return offset;
 }
-fn keptOffset(o: u32) -> u32 { return offsetOf(o, p[2], 4u); }
-fn reducedOffset(r: u32) -> u32 { return offsetOf(r, p[3], 4u + 2u * p[2]); }
+fn keptOffset(o: u32) -> u32 { return offsetOf(o, p[2], 6u); }
+fn reducedOffset(r: u32) -> u32 { return offsetOf(r, p[3], 6u + 2u * p[2]); }
 `;
 
 // -inf made at run time: WGSL rejects infinities in constant expressions.
 const NEG_INF = 'fn negInf() -> f32 { return bitcast<f32>(0xff800000u | (p[0] & 0u)); }';
 
 function finish(op: ReduceOp, acc: string, max: string): string {
-  if (op === 'mean') return `${acc} / f32(count)`;
+  if (op === 'mean') return `${acc} / f32(p[5])`;
   // Infinite (or NaN) maxima pass through, as the cpu kernel does.
   if (op === 'logsumexp') return `select(${max}, ${max} + log(${acc}), abs(${max}) <= 3.402823e38)`;
   return acc;
@@ -37,8 +37,10 @@ function finish(op: ReduceOp, acc: string, max: string): string {
 
 /**
  * sum, mean, max, logsumexp over any set of axes. `thread`: one invocation per output (short
- * reductions, many outputs). `group`: one workgroup per output with a tree or subgroup reduction.
- * max lets NaN win; logsumexp shifts by the max.
+ * reductions, many outputs). `group`: one workgroup per output, or per chunk of an output when
+ * `chunks` > 1 (few outputs of very many elements: the partials are reduced by a second dispatch),
+ * with a tree or subgroup reduction. mean divides by `divisor`. max lets NaN win; logsumexp shifts
+ * by the max.
  */
 export function reduceSource(op: ReduceOp, mode: 'thread' | 'group', subgroups: boolean): string {
   const needsMax = op === 'max' || op === 'logsumexp';
@@ -66,14 +68,18 @@ ${threadEntry(REDUCE_WORKGROUP)}
   return `${header}
 ${workgroupReductions(REDUCE_WORKGROUP, subgroups)}
 ${rowEntry(REDUCE_WORKGROUP, subgroups)}
-  let valid = row < p[0];
+  let chunks = p[4];
+  let valid = row / chunks < p[0];
   let count = p[1];
+  let chunkLength = (count + chunks - 1u) / chunks;
+  let start = (row % chunks) * chunkLength;
+  let end = min(count, start + chunkLength);
   var base = 0u;
-  if (valid) { base = keptOffset(row); }
+  if (valid) { base = keptOffset(row / chunks); }
   var m = negInf();
   ${
     needsMax
-      ? `if (valid) { for (var r = lid; r < count; r += ${REDUCE_WORKGROUP}u) { m = maxNan(m, xs[base + reducedOffset(r)]); } }
+      ? `if (valid) { for (var r = start + lid; r < end; r += ${REDUCE_WORKGROUP}u) { m = maxNan(m, xs[base + reducedOffset(r)]); } }
   m = ${reduceCall('wgMax', 'm', subgroups)};`
       : ''
   }
@@ -81,7 +87,7 @@ ${rowEntry(REDUCE_WORKGROUP, subgroups)}
   ${
     op === 'max'
       ? 'acc = m;'
-      : `if (valid${sumGuard}) { for (var r = lid; r < count; r += ${REDUCE_WORKGROUP}u) { acc += ${term}; } }
+      : `if (valid${sumGuard}) { for (var r = start + lid; r < end; r += ${REDUCE_WORKGROUP}u) { acc += ${term}; } }
   acc = ${reduceCall('wgSum', 'acc', subgroups)};`
   }
   if (valid && lid == 0u) { ys[row] = ${finish(op, 'acc', 'm')}; }
