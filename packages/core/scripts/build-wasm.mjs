@@ -17,7 +17,7 @@ const variants = { 'core-simd.wasm': [], 'core-relaxed.wasm': ['--enable', 'rela
 
 for (const [file, extra] of Object.entries(variants)) {
   // asc reports diagnostics on stderr itself.
-  const { error } = await asc.main([...common, ...extra, '-o', `wasm/${file}`], { stdout: process.stdout, stderr: process.stderr, baseDir: root });
+  const { error } = await asc.main([...common, ...extra, '--baseDir', root, '-o', `wasm/${file}`], { stdout: process.stdout, stderr: process.stderr });
   if (error) throw new Error(`asc failed for ${file}: ${error.message}`);
   // Kernel modules must not carry data segments: instantiating one (in every worker) would rewrite
   // those bytes of the shared memory, where tensors live.
