@@ -50,7 +50,7 @@ function ticks(lo: number, hi: number, target = 5): number[] {
   return out;
 }
 
-function formatTick(v: number): string {
+export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e4 || a < 1e-3) return v.toExponential(0);
@@ -173,6 +173,8 @@ export interface HeatmapOptions {
   yLabel: string;
   /** Color scale: [lo, hi] of the values; quantiles of the data otherwise. */
   range?: [number, number];
+  /** How the color bar labels a value (default: the value itself). */
+  tickLabel?: (v: number) => string;
 }
 
 /**
@@ -209,21 +211,23 @@ export function heatmap(canvas: HTMLCanvasElement, values: Float32Array, rows: n
   g.textBaseline = 'middle';
   g.fillText(options.yLabel, 0, 0);
   g.restore();
-  colorBar(g, pad.left + plotW + 12, pad.top, plotH, lo, hi, sequentialColor);
+  colorBar(g, pad.left + plotW + 12, pad.top, plotH, lo, hi, sequentialColor, options.tickLabel);
   return [lo, hi];
 }
 
-function colorBar(g: CanvasRenderingContext2D, x: number, y: number, h: number, lo: number, hi: number, color: (t: number) => string, from = 0): void {
+function colorBar(
+  g: CanvasRenderingContext2D, x: number, y: number, h: number, lo: number, hi: number, color: (t: number) => string, label = formatTick,
+): void {
   for (let i = 0; i < h; i++) {
-    g.fillStyle = color(from + (1 - from) * (1 - i / h));
+    g.fillStyle = color(1 - i / h);
     g.fillRect(x, y + i, 12, 1.5);
   }
   g.fillStyle = TEXT;
   g.textAlign = 'left';
   g.textBaseline = 'top';
-  g.fillText(formatTick(hi), x + 16, y);
+  g.fillText(label(hi), x + 16, y);
   g.textBaseline = 'bottom';
-  g.fillText(formatTick(lo), x + 16, y + h);
+  g.fillText(label(lo), x + 16, y + h);
 }
 
 /** 2nd and 98th percentiles: a few extreme channels should not wash out the rest. */

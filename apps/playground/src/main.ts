@@ -2,7 +2,7 @@
  * The page: wires the controls to the model worker and draws what it sends back. Nothing here touches a
  * tensor; every request and answer is typed in protocol.ts.
  */
-import { heatmap, lineChart, matrixPlot, quantileRange, sequentialColor, visibleToken, type Series } from './charts';
+import { formatTick, heatmap, lineChart, matrixPlot, quantileRange, sequentialColor, visibleToken, type Series } from './charts';
 import type { BackendChoice, Inspection, InspectTarget, Request, Response, SamplingSettings, Theory, TrainedModelName, TrainPoint, TrainSettings } from './protocol';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -132,6 +132,7 @@ $('generate').addEventListener('click', () => {
     topK: numberOf('top-k'),
     topP: numberOf('top-p'),
     maxTokens: numberOf('max-tokens'),
+    repetitionPenalty: numberOf('repetition-penalty'),
     seed: numberOf('seed'),
   };
   output.innerHTML = '';
@@ -141,6 +142,8 @@ $('generate').addEventListener('click', () => {
   output.append(shown, document.createElement('span'));
   output.dataset.generated = '0';
   $('gen-stats').textContent = 'generating…';
+  delete $('gen-stats').dataset.done;
+  showError('');
   setGenerating(true);
   send({ type: 'generate', prompt, sampling });
 });
@@ -261,6 +264,7 @@ $('inspect').addEventListener('click', () => {
   send({ type: 'inspect', target, text });
 });
 $('inspect-layer').addEventListener('change', () => drawInspection());
+$('delta-scale').addEventListener('change', () => drawInspection());
 
 function showInspection(result: Inspection): void {
   inspection = result;
@@ -281,20 +285,30 @@ function drawInspection(): void {
   const { tokens, dInner, layers } = inspection;
   const layer = Number($<HTMLSelectElement>('inspect-layer').value);
   const L = tokens.length;
-  // Rows = channels, columns = tokens: transpose the worker's [L × dInner].
+  // Rows = channels, columns = tokens: transpose the worker's [L × dInner]. Δ spans decades (its init is
+  // log-uniform in [0.001, 0.1]), so colors follow log Δ, or log of Δ over the channel's own mean, which
+  // shows which tokens each channel reacts to whatever its base level.
   const delta = layers[layer].delta;
+  const relative = $<HTMLSelectElement>('delta-scale').value === 'relative';
   const byChannel = new Float32Array(L * dInner);
-  for (let t = 0; t < L; t++) for (let c = 0; c < dInner; c++) byChannel[c * L + t] = delta[t * dInner + c];
+  for (let c = 0; c < dInner; c++) {
+    let logMean = 0;
+    for (let t = 0; t < L; t++) logMean += Math.log10(delta[t * dInner + c]) / L;
+    for (let t = 0; t < L; t++) byChannel[c * L + t] = Math.log10(delta[t * dInner + c]) - (relative ? logMean : 0);
+  }
   const [lo, hi] = heatmap($<HTMLCanvasElement>('delta-heatmap'), byChannel, dInner, L, {
     columnLabels: tokens,
     xLabel: 'token',
     yLabel: `channel (of ${dInner})`,
+    tickLabel: (v) => (relative ? `×${formatTick(10 ** v)}` : formatTick(10 ** v)),
   });
-  $('delta-caption').textContent = `Δ per token (x) and channel (y), layer ${layer}; color range ${lo.toPrecision(3)}…${hi.toPrecision(3)} (2nd–98th percentile). ${inspection.deltaSource}.`;
+  const scale = relative ? `Δ ÷ the channel's geometric mean, ×${(10 ** lo).toPrecision(2)}…×${(10 ** hi).toPrecision(2)}` : `Δ ${(10 ** lo).toPrecision(3)}…${(10 ** hi).toPrecision(3)}`;
+  $('delta-caption').textContent = `Δ per token (x) and channel (y), layer ${layer}; color range (log scale, 2nd–98th percentile): ${scale}. ${inspection.deltaSource}.`;
 
+  // The strip shades each token by the column mean of the heatmap's values (log Δ, relative or not).
   const means = Float32Array.from({ length: L }, (_, t) => {
     let s = 0;
-    for (let c = 0; c < dInner; c++) s += delta[t * dInner + c];
+    for (let c = 0; c < dInner; c++) s += byChannel[c * L + t];
     return s / dInner;
   });
   const [mLo, mHi] = quantileRange(means);
@@ -307,7 +321,7 @@ function drawInspection(): void {
     span.textContent = token;
     span.style.background = sequentialColor(level);
     span.style.color = level > 0.6 ? '#111' : '#fff';
-    span.title = `${visibleToken(token)}: mean Δ ${means[t].toPrecision(3)}`;
+    span.title = `${visibleToken(token)}: mean Δ over channels ${relative ? '×' : ''}${(10 ** means[t]).toPrecision(3)}`;
     strip.append(span);
   });
 

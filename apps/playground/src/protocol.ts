@@ -15,6 +15,8 @@ export interface SamplingSettings {
   topK: number;
   topP: number;
   maxTokens: number;
+  /** > 1 discourages tokens already in the text (1: off). */
+  repetitionPenalty: number;
   seed: number;
 }
 

@@ -157,6 +157,12 @@ function encodePrompt(tokenizer: TextTokenizer | null, prompt: string): number[]
 
 // ------------------------------------------------------------------------------------------ generation
 
+/** The end-of-text tokens a tokenizer knows (ssm train's `<|endoftext|>`, GPT-NeoX's too): generation stops there. */
+function stopTokensOf(tokenizer: TextTokenizer | null): number[] {
+  if (!tokenizer) return [];
+  return ['<|endoftext|>', '</s>'].map((t) => tokenizer.tokenToId(t)).filter((id): id is number => id !== undefined);
+}
+
 let stopGeneration = false;
 /** The generation in progress: loading another checkpoint stops it and waits, since it frees the model. */
 let generation: Promise<void> | null = null;
@@ -176,7 +182,9 @@ async function generate(prompt: string, sampling: SamplingSettings): Promise<voi
     temperature: sampling.temperature,
     topK: sampling.topK,
     topP: sampling.topP,
+    repetitionPenalty: sampling.repetitionPenalty,
     seed: sampling.seed,
+    stopTokens: stopTokensOf(tokenizer),
   })) {
     generated++;
     const text = decoder ? decoder.push(token) : ` ${token}`;
