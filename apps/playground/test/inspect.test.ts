@@ -53,6 +53,13 @@ describe('inspect: Δ recomputed from the weights', () => {
     model.dispose();
   });
 
+  it('refuses per-token Δ for a model whose config names an LTI mixer', () => {
+    const model = MambaLM.create({ dModel: 8, nLayer: 1, vocabSize: 16, dState: 4 }, { seed: 1 });
+    Object.defineProperty(model.config, 'mixer', { value: 's4d' });
+    expect(() => hiddenAfterLayers(model, ids)).toThrow(/'s4d' mixer, whose Δ does not depend on the input/);
+    model.dispose();
+  });
+
   it('state norms grow from zero as tokens arrive and stay finite', async () => {
     const model = MambaLM.create({ dModel: 8, nLayer: 2, vocabSize: 16, dState: 4 }, { seed: 2 });
     const norms = await stateNormsOf(model, ids);
@@ -71,6 +78,13 @@ describe('tokenizerFromJSON', () => {
     const { tokenizer, kind } = tokenizerFromJSON(text);
     expect(kind).toBe('CharTokenizer');
     expect(tokenizer.decode(tokenizer.encode('The jury said'))).toBe('The jury said');
+  });
+
+  it('opens a Hugging Face tokenizer.json (a BPE trained by @ssmjs/tokenizer, in that format)', async () => {
+    const text = await readFile(new URL('../../../packages/tokenizer/test/fixtures/trained-bpe.tokenizer.json', import.meta.url), 'utf8');
+    const { tokenizer, kind } = tokenizerFromJSON(text);
+    expect(kind).toBe('Tokenizer (BPE)');
+    expect(tokenizer.decode(tokenizer.encode('the state of the model'))).toBe('the state of the model');
   });
 
   it('opens the byte form and refuses text that is not a JSON object', () => {

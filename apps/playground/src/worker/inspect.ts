@@ -18,6 +18,14 @@ import { selectiveScan } from '@ssmjs/selective-scan';
 export const DELTA_SOURCE =
   'Δ recomputed in the worker from the checkpoint weights with core ops (in_proj → conv → SiLU → x_proj → dt_proj → softplus), the mixer\u2019s own math';
 
+/** Δ exists per token only in the selective mixer; configs with an LTI mixer (S4/S4D in the block) have none. */
+function checkSelective(model: MambaLM): void {
+  const mixer = (model.config as { mixer?: string }).mixer ?? 'mamba';
+  if (mixer !== 'mamba') {
+    throw new Error(`inspect: this model's blocks use the '${mixer}' mixer, whose Δ does not depend on the input; per-token Δ needs the selective (Mamba) mixer`);
+  }
+}
+
 function weightOf(model: MambaLM, name: string): Tensor {
   const p = model.namedParameters().get(name);
   if (!p) throw new Error(`inspect: the model has no parameter '${name}'`);
@@ -33,6 +41,7 @@ function optionalWeight(model: MambaLM, name: string): Tensor | undefined {
  * (kept: the caller disposes them) and the hidden state after the last layer, before the final norm.
  */
 export function hiddenAfterLayers(model: MambaLM, ids: readonly number[]): { deltas: Tensor[]; hidden: Tensor } {
+  checkSelective(model);
   const { dInner, dState, dtRank, dConv, nLayer, layerNormEpsilon } = model.config;
   const L = ids.length;
   const deltas: Tensor[] = [];
