@@ -13,7 +13,7 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 export interface WasmBackendOptions {
-  /** Threads for big kernels, the main thread included (1 = none). Default: up to 4 where shared memory works, else 1. */
+  /** Threads for big kernels, the calling thread included (1 = no workers). Default: up to 4 where threads work, else 1. */
   threads?: number;
   /** Where the .wasm files are (a folder URL or path, or a function of the file name); default: next to this module. */
   wasmPaths?: WasmLocation;
@@ -182,7 +182,7 @@ export class WasmBackend implements Backend {
     return (this.pool?.size ?? 0) + 1;
   }
 
-  /** Sets the thread count (1 = main thread only); more than 1 needs shared memory and Node. */
+  /** Sets the thread count (1 = calling thread only); more than 1 needs shared memory, and Node or a browser Worker. */
   async setThreads(count: number): Promise<void> {
     const wanted = Math.max(1, Math.floor(count));
     if (wanted > 1 && !(this.shared && (isNode || inBrowserWorker()))) {
@@ -204,7 +204,7 @@ export class WasmBackend implements Backend {
     return this.scratch[t];
   }
 
-  /** Per-thread room for up to 64 int32 values (shapes, strides) handed to a kernel; returns its offset. */
+  /** Per-thread room for up to 256 int32 values (shapes, strides) handed to a kernel; returns its offset. */
   meta(t: number, values: readonly number[]): number {
     const at = this.scratch[t] + this.scratchBytes - META_BYTES;
     new Int32Array(this.wasmMemory.buffer, at, values.length).set(values);
