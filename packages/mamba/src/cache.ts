@@ -1,10 +1,12 @@
 import { dispose, keep, zeros, type Tensor } from '@ssmjs/core';
+import type { LtiMixerState } from '@ssmjs/s4';
 import type { MambaConfig } from './config';
 
 /**
  * The whole memory of a Mamba decoder: per layer, the last dConv inputs of the causal conv
- * [batch, dInner, dConv] and the SSM state [batch, dInner, dState]. Its size does not depend on how many
- * tokens were seen. The cache owns its tensors: dispose it when done (`using` works too).
+ * [batch, dInner, dConv] and the SSM state [batch, dInner, dState] — or, for an LTI mixer, that mixer's
+ * `LtiMixerState` (the same conv window and the complex S4/S4D state). Its size does not depend on how
+ * many tokens were seen. The cache owns its tensors: dispose it when done (`using` works too).
  */
 export class MambaCache {
   /** Tokens consumed so far. */
@@ -15,6 +17,8 @@ export class MambaCache {
     readonly batch: number,
     /** @internal */ readonly conv: Tensor[],
     /** @internal */ readonly ssm: Tensor[],
+    /** @internal one state per layer for LTI mixers (then `conv` and `ssm` are empty); advanced in place by the mixers */
+    readonly lti: LtiMixerState[] = [],
   ) {
     for (const t of [...conv, ...ssm]) keep(t);
   }
@@ -33,17 +37,28 @@ export class MambaCache {
     if (old !== next) old.dispose();
   }
 
+  /** @internal Swaps in a layer's new SSM state and frees the old one. */
+  replaceSsm(layer: number, next: Tensor): void {
+    const old = this.ssm[layer];
+    this.ssm[layer] = keep(next);
+    if (old !== next) old.dispose();
+  }
+
+  private tensors(): Tensor[] {
+    return [...this.conv, ...this.ssm, ...this.lti.flatMap((s) => [s.conv, s.ssm.re, s.ssm.im])];
+  }
+
   /** Bytes held by the states (4 bytes per float). */
   get bytes(): number {
-    return [...this.conv, ...this.ssm].reduce((n, t) => n + 4 * t.size, 0);
+    return this.tensors().reduce((n, t) => n + 4 * t.size, 0);
   }
 
   get disposed(): boolean {
-    return this.conv.some((t) => t.disposed);
+    return this.tensors().some((t) => t.disposed);
   }
 
   dispose(): void {
-    dispose([...this.conv, ...this.ssm]);
+    dispose(this.tensors().filter((t) => !t.disposed));
   }
 
   [Symbol.dispose](): void {

@@ -37,7 +37,20 @@ export interface MambaConfigInit {
   bosTokenId?: number | null;
   eosTokenId?: number | null;
   padTokenId?: number | null;
+  /**
+   * The sequence mixer of each block: 'mamba' (the selective S6 scan, default) or an LTI mixer from
+   * @ssmjs/s4 ('s4d' diagonal, 's4' DPLR) in the same block — the Mamba paper's S6-vs-S4 ablations.
+   * Only 'mamba' with gating is a model transformers can load.
+   */
+  mixer?: MixerKind;
+  /** Multiply the SSM output by SiLU(z) (default true). Without it in_proj makes x only: the paper's "no gate". */
+  gated?: boolean;
+  /** Mixer 's4' only: the longest sequence its kernel refers to (S4's C̃ is defined for this length). */
+  lMax?: number;
 }
+
+export type MixerKind = 'mamba' | 's4d' | 's4';
+const MIXERS: readonly MixerKind[] = ['mamba', 's4d', 's4'];
 
 type Json = Record<string, unknown>;
 
@@ -68,6 +81,10 @@ export class MambaConfig {
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
   readonly padTokenId: number | null;
+  readonly mixer: MixerKind;
+  readonly gated: boolean;
+  /** The S4 kernel's length (mixer 's4'), null otherwise. */
+  readonly lMax: number | null;
 
   constructor(init: MambaConfigInit) {
     const o = init as unknown as Json;
@@ -102,6 +119,23 @@ export class MambaConfig {
     this.bosTokenId = tokenId(o, 'bosTokenId');
     this.eosTokenId = tokenId(o, 'eosTokenId');
     this.padTokenId = tokenId(o, 'padTokenId');
+    const mixer = o.mixer ?? 'mamba';
+    if (!MIXERS.includes(mixer as MixerKind)) throw new ConfigError('mixer', `one of ${MIXERS.map((m) => `'${m}'`).join(', ')}`, mixer);
+    this.mixer = mixer as MixerKind;
+    this.gated = bool(o, 'gated', true);
+    if (this.mixer === 's4') this.lMax = positiveInt(o, 'lMax');
+    else if (o.lMax !== undefined && o.lMax !== null) throw new ConfigError('lMax', `absent (it is for mixer 's4'; this config's mixer is '${this.mixer}')`, o.lMax);
+    else this.lMax = null;
+  }
+
+  /** An LTI (S4/S4D) mixer in place of the selective scan. */
+  get isLti(): boolean {
+    return this.mixer !== 'mamba';
+  }
+
+  /** Whether transformers' MambaForCausalLM can load this model: the selective mixer with its gate. */
+  get transformersCompatible(): boolean {
+    return this.mixer === 'mamba' && this.gated;
   }
 
   /** Reads either config.json form (told apart by `d_model` vs `hidden_size`). */
@@ -119,7 +153,9 @@ export class MambaConfig {
   /** A transformers `MambaConfig` config.json. transformers does not pad the vocabulary. */
   static fromHF(json: unknown): MambaConfig {
     const o = asObject(json, 'config.json');
-    if (o.model_type !== undefined && o.model_type !== 'mamba') throw new ConfigError('model_type', `'mamba'`, o.model_type);
+    if (o.model_type !== undefined && o.model_type !== 'mamba' && o.model_type !== SSMJS_MODEL_TYPE) {
+      throw new ConfigError('model_type', `'mamba' (or '${SSMJS_MODEL_TYPE}', an ssm.js ablation)`, o.model_type);
+    }
     if (o.hidden_act !== undefined && o.hidden_act !== 'silu') throw new ConfigError('hidden_act', `'silu' (the only activation Mamba uses)`, o.hidden_act);
     if (o.tie_word_embeddings === false) throw new ConfigError('tie_word_embeddings', 'true (ssm.js ties the head to the embedding)', false);
     const hiddenSize = positiveInt(o, 'hidden_size');
@@ -152,8 +188,12 @@ export class MambaConfig {
         bosTokenId: tokenId(o, 'bos_token_id'),
         eosTokenId: tokenId(o, 'eos_token_id'),
         padTokenId: tokenId(o, 'pad_token_id'),
+        // ssm.js's own fields (written only for the ablation architectures).
+        mixer: o.mixer as MixerKind | undefined,
+        gated: o.gated as boolean | undefined,
+        lMax: o.l_max as number | undefined,
       },
-      { dModel: 'hidden_size', expand: 'expand', dtMax: 'time_step_max' },
+      { dModel: 'hidden_size', expand: 'expand', dtMax: 'time_step_max', lMax: 'l_max' },
     );
     if (o.intermediate_size !== undefined && o.intermediate_size !== config.dInner) {
       throw new ConfigError('intermediate_size', `expand · hidden_size = ${expand} · ${hiddenSize} = ${config.dInner}`, o.intermediate_size);
@@ -214,11 +254,27 @@ export class MambaConfig {
     }
   }
 
-  /** The Hugging Face config.json (what `save` writes and `transformers` reads). */
-  toHF(): Record<string, unknown> {
+  /**
+   * The Hugging Face config.json (what `save` writes and `transformers` reads). A model transformers
+   * cannot load (an LTI mixer, or no gate) gets model_type 'ssmjs_mamba' and ssm.js's fields `mixer`,
+   * `gated`, `l_max`, which only ssm.js reads; `{ transformers: true }` asks for a config transformers
+   * loads and throws a ConfigError for those instead.
+   */
+  toHF(options: { transformers?: boolean } = {}): Record<string, unknown> {
+    if (options.transformers && !this.transformersCompatible) {
+      const what = this.isLti ? `mixer '${this.mixer}'` : 'gated false';
+      throw new ConfigError(
+        this.isLti ? 'mixer' : 'gated',
+        `'mamba' with gating for a config transformers' MambaForCausalLM can load (${what} is an ssm.js-only architecture: its weights have other names and shapes)`,
+        this.isLti ? this.mixer : this.gated,
+      );
+    }
+    const extras: Record<string, unknown> = this.transformersCompatible
+      ? {}
+      : { mixer: this.mixer, gated: this.gated, ...(this.lMax !== null ? { l_max: this.lMax } : {}) };
     return {
-      architectures: ['MambaForCausalLM'],
-      model_type: 'mamba',
+      architectures: this.transformersCompatible ? ['MambaForCausalLM'] : [],
+      model_type: this.transformersCompatible ? 'mamba' : SSMJS_MODEL_TYPE,
       bos_token_id: this.bosTokenId,
       eos_token_id: this.eosTokenId,
       pad_token_id: this.padTokenId,
@@ -245,6 +301,7 @@ export class MambaConfig {
       time_step_floor: this.dtInitFloor,
       use_cache: true,
       dtype: 'float32',
+      ...extras,
     };
   }
 
@@ -265,6 +322,9 @@ export class MambaConfig {
     return `{\n${lines.join(',\n')}\n}\n`;
   }
 }
+
+/** model_type of configs only ssm.js loads, so transformers' AutoConfig refuses them rather than misreading them. */
+const SSMJS_MODEL_TYPE = 'ssmjs_mamba';
 
 /** The fields transformers' MambaConfig types as float. */
 const HF_FLOAT_FIELDS = new Set(['layer_norm_epsilon', 'initializer_range', 'time_step_min', 'time_step_max', 'time_step_scale', 'time_step_floor']);

@@ -9,7 +9,7 @@ import { layerPrefix, parameterShapes, type HostWeight } from './weights';
 
 export function initialWeights(config: MambaConfig, seed: number): Map<string, HostWeight> {
   const g = new Generator(seed);
-  const shapes = parameterShapes(config);
+  const shapes = parameterShapes(config, { mixers: !config.isLti });
   const out = new Map<string, HostWeight>();
   const put = (name: string, fill: (data: Float32Array) => void): void => {
     const shape = shapes.get(name)!;
@@ -31,6 +31,8 @@ export function initialWeights(config: MambaConfig, seed: number): Map<string, H
   for (let layer = 0; layer < nLayer; layer++) {
     const p = layerPrefix(layer);
     put(`${p}norm.weight`, constant(1));
+    // An LTI mixer (@ssmjs/s4's LtiMixer) initializes itself when the model builds it.
+    if (config.isLti) continue;
     // S4D-real: A = −(1, 2, …, N) in every channel, stored as log.
     put(`${p}mixer.A_log`, (d) => {
       for (let c = 0; c < dInner; c++) for (let n = 0; n < dState; n++) d[c * dState + n] = Math.log(n + 1);

@@ -37,7 +37,9 @@ export interface BlockState {
  * decoding continues from. `mask` [batch, 1, L] (1 = token, 0 = left padding) zeroes the conv's input and
  * output at padded positions, as transformers does with an attention mask: the conv then sees zeros
  * there, as before a sequence start, and x = 0 leaves the scan's state at zero, so a left-padded
- * sequence gives the same results as the unpadded one.
+ * sequence gives the same results as the unpadded one. `from` continues a sequence from a decoding state:
+ * the conv sees its last inputs before x and the scan starts from its SSM state (chunked evaluation).
+ * Without `config.gated`, in_proj makes x only and y is not multiplied by SiLU(z).
  */
 export function blockForward(
   config: MambaConfig,
@@ -45,19 +47,23 @@ export function blockForward(
   hidden: Tensor,
   captureState = false,
   mask?: Tensor,
+  from?: BlockState,
 ): { hidden: Tensor; state?: BlockState } {
   const [batch, L] = hidden.shape;
   const { dInner, dState, dtRank, dConv } = config;
   const normed = rmsNorm(hidden, w.norm, config.layerNormEpsilon);
-  let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, L, 2·dInner]
+  let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, L, (2·)dInner]
   if (w.inProjBias) xz = add(xz, w.inProjBias);
-  const channelsFirst = transpose(xz, [0, 2, 1]); // [batch, 2·dInner, L]
-  let x = slice(channelsFirst, [0, 0, 0], [batch, dInner, L]);
-  const z = slice(channelsFirst, [0, dInner, 0], [batch, dInner, L]);
+  const channelsFirst = transpose(xz, [0, 2, 1]); // [batch, (2·)dInner, L]
+  let x = config.gated ? slice(channelsFirst, [0, 0, 0], [batch, dInner, L]) : channelsFirst;
+  const z = config.gated ? slice(channelsFirst, [0, dInner, 0], [batch, dInner, L]) : undefined;
   if (mask) x = mul(x, mask);
+  // Continuing: the previous inputs go in front, and their conv outputs are dropped.
+  if (from) x = concat([from.conv, x], 2);
 
   const convWeight = reshape(w.conv, [dInner, dConv]);
   let xc = silu(conv1d(x, convWeight, w.convBias));
+  if (from) xc = slice(xc, [0, 0, dConv], [batch, dInner, L]);
   if (mask) xc = mul(xc, mask);
 
   const xDbl = matmul(w.xProj, xc); // [batch, dtRank + 2N, L]
@@ -68,7 +74,7 @@ export function blockForward(
   const A = neg(exp(w.ALog));
 
   const { y, lastState } = selectiveScan({
-    u: xc, delta, A, B, C, D: w.D, z, deltaBias: w.dtProjBias, deltaSoftplus: true, returnLastState: captureState,
+    u: xc, delta, A, B, C, D: w.D, z, deltaBias: w.dtProjBias, deltaSoftplus: true, returnLastState: captureState, initialState: from?.ssm,
   });
   // [batch, dInner, L]ᵀ · out_projᵀ = [batch, L, dModel]
   let out = matmul(y, w.outProj, { transposeA: true, transposeB: true });
@@ -77,7 +83,8 @@ export function blockForward(
   if (!captureState) return { hidden: next };
 
   // The conv state is the last dConv inputs of the conv (zeros before the sequence start).
-  const convState = L >= dConv ? slice(x, [0, 0, L - dConv], [batch, dInner, dConv]) : pad(x, [[0, 0], [0, 0], [dConv - L, 0]], 0);
+  const length = x.shape[2];
+  const convState = length >= dConv ? slice(x, [0, 0, length - dConv], [batch, dInner, dConv]) : pad(x, [[0, 0], [0, 0], [dConv - length, 0]], 0);
   return { hidden: next, state: { conv: convState, ssm: lastState! } };
 }
 
@@ -89,10 +96,10 @@ export function blockStep(config: MambaConfig, w: BlockWeights, hidden: Tensor, 
   const [batch] = hidden.shape;
   const { dInner, dState, dtRank, dConv } = config;
   const normed = rmsNorm(hidden, w.norm, config.layerNormEpsilon);
-  let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, 2·dInner]
+  let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, (2·)dInner]
   if (w.inProjBias) xz = add(xz, w.inProjBias);
-  const x = slice(xz, [0, 0], [batch, dInner]);
-  const z = slice(xz, [0, dInner], [batch, dInner]);
+  const x = config.gated ? slice(xz, [0, 0], [batch, dInner]) : xz;
+  const z = config.gated ? slice(xz, [0, dInner], [batch, dInner]) : undefined;
 
   // Shift the window one step left and put x in the last slot; the conv is then one dot product per channel.
   const window = dConv > 1 ? slice(state.conv, [0, 0, 1], [batch, dInner, dConv - 1]) : null;

@@ -8,6 +8,7 @@ import {
   cast,
   Module,
   ShapeError,
+  add,
   ValueError,
   crossEntropy,
   embedding,
@@ -25,9 +26,11 @@ import {
   type Parameter,
   type Tensor,
 } from '@ssmjs/core';
+import { LtiMixer, type LtiMixerState } from '@ssmjs/s4';
 import { MambaCache } from './cache';
 import { MambaConfig, type MambaConfigInit } from './config';
 import { initialWeights } from './init';
+import { ltiContinue, ltiMixerOptions } from './lti';
 import { CONFIG_FILE, readCheckpoint, WEIGHTS_FILE, writeFiles, type CheckpointTarget, type PretrainedSource } from './io';
 import { blockForward, blockStep, type BlockState, type BlockWeights } from './mixer';
 import { sampleToken, validateSampling, type SamplingOptions } from './sampling';
@@ -61,35 +64,84 @@ class ParameterGroup extends Module {
     const child = existing ?? this.registerModule(path[0], new ParameterGroup());
     child.add(path.slice(1), value);
   }
+
+  /** Registers a module at a dotted path, making the groups above it. */
+  protected addModule(path: readonly string[], module: Module): void {
+    if (path.length === 1) {
+      this.registerModule(path[0], module);
+      return;
+    }
+    const existing = this.namedChildren().get(path[0]) as ParameterGroup | undefined;
+    const child = existing ?? this.registerModule(path[0], new ParameterGroup());
+    child.addModule(path.slice(1), module);
+  }
 }
+
+/** Options of `prefill`. */
+export interface PrefillOptions {
+  /** [batch, L], 1 = token, 0 = left padding (prompts of different lengths). Not with `cache`. */
+  attentionMask?: Tensor;
+  /**
+   * Continue from this cache instead of from an empty one: the ids follow the tokens it has seen, and it
+   * is advanced in place (and returned). Evaluating a long sequence chunk by chunk this way keeps memory
+   * at one chunk's activations plus the fixed-size state.
+   */
+  cache?: MambaCache;
+  /** Return the logits of every position [batch, L, vocab] instead of the last one's [batch, vocab]. */
+  allPositions?: boolean;
+}
+
+const NORM_WEIGHT = /^backbone\.layers\.(\d+)\.norm\.weight$/;
 
 export class MambaLM extends ParameterGroup {
   readonly config: MambaConfig;
   /** Parameters by Hugging Face name; optimizers replace their values, the Parameter objects stay. */
   private readonly params: Map<string, Parameter>;
+  /** LTI configs: the mixer of each layer (@ssmjs/s4's LtiMixer, registered as `backbone.layers.{i}.mixer`). */
+  private readonly ltiMixers: LtiMixer[] = [];
 
-  /** Use `MambaLM.create` or `MambaLM.fromPretrained`. Weights must already be checked (`checkWeights`). */
-  private constructor(config: MambaConfig, weights: ReadonlyMap<string, HostWeight>) {
+  /**
+   * Use `MambaLM.create` or `MambaLM.fromPretrained`. Weights must already be checked (`checkWeights`).
+   * An LTI config builds its mixers here (their own initialization, seeded from `seed`) and loads their
+   * weights when `weights` has them.
+   */
+  private constructor(config: MambaConfig, weights: ReadonlyMap<string, HostWeight>, seed = 0) {
     super();
     this.config = config;
     const made: Tensor[] = [];
+    const mixerSeeds = new Generator(seed + 0x4c7149);
     try {
       for (const [name, w] of weights) {
+        if (config.isLti && name.includes('.mixer.')) continue;
         const t = tensor(w.data, w.shape);
         made.push(t);
         this.add(name.split('.'), t);
+        // The mixer follows its layer's norm, so parameters keep the model's order.
+        const layer = config.isLti ? NORM_WEIGHT.exec(name) : null;
+        if (layer) {
+          const mixer = new LtiMixer(ltiMixerOptions(config, mixerSeeds.nextUint32()));
+          this.ltiMixers.push(mixer);
+          this.addModule(['backbone', 'layers', layer[1], 'mixer'], mixer);
+        }
       }
+      this.ltiMixers.forEach((mixer, i) => loadMixer(mixer, `${layerPrefix(i)}mixer.`, weights));
     } catch (e) {
       for (const t of made) t.dispose();
+      for (const m of this.ltiMixers) m.dispose();
       throw e;
     }
     this.params = this.namedParameters();
   }
 
-  /** A new model with the reference initialization (state-spaces/mamba), deterministic for a seed. */
+  /**
+   * A new model, deterministic for a seed: the reference initialization (state-spaces/mamba) for the
+   * embedding, norms and Mamba mixers; an LTI mixer's own (@ssmjs/s4) for LTI configs.
+   */
   static create(config: MambaConfig | MambaConfigInit, options: { seed?: number } = {}): MambaLM {
     const c = config instanceof MambaConfig ? config : new MambaConfig(config);
-    return new MambaLM(c, checkWeights(c, initialWeights(c, options.seed ?? 0)));
+    const seed = options.seed ?? 0;
+    const weights = initialWeights(c, seed);
+    return new MambaLM(c, c.isLti ? weights : checkWeights(c, weights), seed);
   }
 
   /**
@@ -144,16 +196,42 @@ export class MambaLM extends ParameterGroup {
     });
   }
 
-  /** Embedding and blocks; with `captureState`, each block's state for decoding. */
-  private backbone(inputIds: Tensor, captureState: boolean, mask?: Tensor): { hidden: Tensor; states: BlockState[] } {
+  /**
+   * Embedding and blocks; with `captureState`, each block's state for decoding. With `from`, the
+   * sequence continues from that cache, which is advanced in place.
+   */
+  private backbone(
+    inputIds: Tensor,
+    captureState: boolean,
+    mask?: Tensor,
+    from?: MambaCache,
+  ): { hidden: Tensor; states: BlockState[]; ltiStates: LtiMixerState[] } {
     let hidden = embedding(this.weight(EMBEDDING), inputIds);
     const states: BlockState[] = [];
+    const ltiStates: LtiMixerState[] = [];
     for (let i = 0; i < this.config.nLayer; i++) {
-      const out = blockForward(this.config, this.block(i), hidden, captureState, mask);
+      if (this.config.isLti) {
+        const mixer = this.ltiMixers[i];
+        const normed = rmsNorm(hidden, this.weight(`${layerPrefix(i)}norm.weight`), this.config.layerNormEpsilon);
+        let y: Tensor;
+        if (from) y = ltiContinue(mixer, normed, from.lti[i]);
+        else if (captureState) {
+          const out = mixer.prefill(normed, { mask });
+          ltiStates.push(out.state);
+          y = out.y;
+        } else y = mixer.forward(normed, { mask });
+        hidden = add(hidden, y);
+        continue;
+      }
+      const previous = from ? { conv: from.conv[i], ssm: from.ssm[i] } : undefined;
+      const out = blockForward(this.config, this.block(i), hidden, captureState || !!from, mask, previous);
       hidden = out.hidden;
-      if (out.state) states.push(out.state);
+      if (from) {
+        from.replaceConv(i, out.state!.conv);
+        from.replaceSsm(i, out.state!.ssm);
+      } else if (out.state) states.push(out.state);
     }
-    return { hidden, states };
+    return { hidden, states, ltiStates };
   }
 
   /** Final norm and the tied head: [..., dModel] → [..., vocab]. */
@@ -166,30 +244,42 @@ export class MambaLM extends ParameterGroup {
 
   /** An empty cache for `batch` sequences. */
   createCache(batch: number): MambaCache {
-    return MambaCache.zeros(this.config, batch);
+    if (!this.config.isLti) return MambaCache.zeros(this.config, batch);
+    return new MambaCache(batch, [], [], this.ltiMixers.map((m) => m.initialState(batch)));
   }
 
   /**
    * Runs the prompt through the parallel path and returns the logits of its last position [batch, vocab]
    * and the cache to continue from with `step`. Prompts of different lengths are left-padded, with
    * `attentionMask` [batch, L] (int32 or float32; 1 = token, 0 = padding) saying where: padded sequences
-   * then give what they would alone.
+   * then give what they would alone. `cache` continues a sequence (chunked evaluation; see
+   * `PrefillOptions`), `allPositions` returns every position's logits [batch, L, vocab].
    */
-  prefill(inputIds: Tensor, options: { attentionMask?: Tensor } = {}): { logits: Tensor; cache: MambaCache } {
+  prefill(inputIds: Tensor, options: PrefillOptions = {}): { logits: Tensor; cache: MambaCache } {
     this.checkIds('prefill', inputIds, 2);
     const [batch, L] = inputIds.shape;
-    const { attentionMask } = options;
+    const { attentionMask, cache: from } = options;
     if (attentionMask && (attentionMask.rank !== 2 || attentionMask.shape[0] !== batch || attentionMask.shape[1] !== L)) {
       throw new ShapeError('prefill', `attentionMask ${shapeStr(attentionMask.shape)} must match inputIds ${shapeStr(inputIds.shape)}`);
+    }
+    if (from) {
+      if (attentionMask) throw new ValueError('prefill', 'attentionMask (left padding) only applies to the start of a sequence, not with a cache to continue');
+      if (from.disposed) throw new ValueError('prefill', 'the cache was disposed');
+      if (from.batch !== batch) throw new ShapeError('prefill', `ids ${shapeStr(inputIds.shape)} must have the cache's batch ${from.batch}`);
     }
     return noGrad(() =>
       tidy(() => {
         const mask = attentionMask ? reshape(attentionMask.dtype === 'float32' ? attentionMask : cast(attentionMask, 'float32'), [batch, 1, L]) : undefined;
-        const { hidden, states } = this.backbone(inputIds, true, mask);
-        const last = reshape(slice(hidden, [0, L - 1, 0], [batch, 1, this.config.dModel]), [batch, this.config.dModel]);
-        const cache = new MambaCache(batch, states.map((s) => s.conv), states.map((s) => s.ssm));
-        cache.seqLen = L;
-        return { logits: this.head(last), cache };
+        const { hidden, states, ltiStates } = this.backbone(inputIds, true, mask, from);
+        const d = this.config.dModel;
+        const logits = options.allPositions ? this.head(hidden) : this.head(reshape(slice(hidden, [0, L - 1, 0], [batch, 1, d]), [batch, d]));
+        let cache = from;
+        if (!cache) {
+          cache = new MambaCache(batch, states.map((s) => s.conv), states.map((s) => s.ssm), ltiStates);
+          cache.seqLen = 0;
+        }
+        cache.seqLen += L;
+        return { logits, cache };
       }),
     );
   }
@@ -203,6 +293,11 @@ export class MambaLM extends ParameterGroup {
       tidy(() => {
         let hidden = embedding(this.weight(EMBEDDING), ids);
         for (let i = 0; i < this.config.nLayer; i++) {
+          if (this.config.isLti) {
+            const normed = rmsNorm(hidden, this.weight(`${layerPrefix(i)}norm.weight`), this.config.layerNormEpsilon);
+            hidden = add(hidden, this.ltiMixers[i].step(normed, cache.lti[i]));
+            continue;
+          }
           const out = blockStep(this.config, this.block(i), hidden, { conv: cache.conv[i], ssm: cache.ssm[i] });
           cache.replaceConv(i, out.conv);
           hidden = out.hidden;
@@ -362,5 +457,17 @@ function readIfSynchronous(ids: Tensor): ArrayLike<number> | null {
     return ids.dataSync();
   } catch {
     return null;
+  }
+}
+
+/** Loads an LTI mixer's weights (names under `prefix`) when the checkpoint has them; a fresh model keeps the mixer's init. */
+function loadMixer(mixer: LtiMixer, prefix: string, weights: ReadonlyMap<string, HostWeight>): void {
+  const dict: Record<string, Tensor> = {};
+  for (const [name, w] of weights) if (name.startsWith(prefix)) dict[name.slice(prefix.length)] = tensor(w.data, w.shape);
+  if (Object.keys(dict).length === 0) return;
+  try {
+    mixer.loadStateDict(dict);
+  } finally {
+    for (const t of Object.values(dict)) t.dispose();
   }
 }

@@ -4,6 +4,7 @@
  */
 import { CheckpointError, shapeStr } from '@ssmjs/core';
 import type { MambaConfig } from './config';
+import { ltiMixerShapes } from './lti';
 
 export const EMBEDDING = 'backbone.embeddings.weight';
 export const NORM_F = 'backbone.norm_f.weight';
@@ -14,17 +15,25 @@ const LM_HEAD = 'lm_head.weight';
 export const layerPrefix = (i: number): string => `backbone.layers.${i}.`;
 
 /** Every parameter of the model with its shape, in the order of the model (embedding, layers, norm_f). */
-export function parameterShapes(config: MambaConfig): Map<string, number[]> {
+export function parameterShapes(config: MambaConfig, options: { mixers?: boolean } = {}): Map<string, number[]> {
   const { dModel, dInner, dState, dConv, dtRank, vocabSize, nLayer, bias, convBias } = config;
   const shapes = new Map<string, number[]>();
   shapes.set(EMBEDDING, [vocabSize, dModel]);
+  // An LTI mixer's parameters are whatever @ssmjs/s4's LtiMixer registers (same for every layer).
+  const lti = config.isLti ? (options.mixers === false ? new Map<string, number[]>() : ltiMixerShapes(config)) : null;
+  // Without the gate, in_proj makes x only.
+  const inProjRows = (config.gated ? 2 : 1) * dInner;
   for (let i = 0; i < nLayer; i++) {
     const p = layerPrefix(i);
     shapes.set(`${p}norm.weight`, [dModel]);
+    if (lti) {
+      for (const [name, shape] of lti) shapes.set(`${p}mixer.${name}`, shape);
+      continue;
+    }
     shapes.set(`${p}mixer.A_log`, [dInner, dState]);
     shapes.set(`${p}mixer.D`, [dInner]);
-    shapes.set(`${p}mixer.in_proj.weight`, [2 * dInner, dModel]);
-    if (bias) shapes.set(`${p}mixer.in_proj.bias`, [2 * dInner]);
+    shapes.set(`${p}mixer.in_proj.weight`, [inProjRows, dModel]);
+    if (bias) shapes.set(`${p}mixer.in_proj.bias`, [inProjRows]);
     // PyTorch's Conv1d keeps an in-channels-per-group axis of 1 in the weight.
     shapes.set(`${p}mixer.conv1d.weight`, [dInner, 1, dConv]);
     if (convBias) shapes.set(`${p}mixer.conv1d.bias`, [dInner]);
@@ -93,7 +102,8 @@ export function checkWeights(config: MambaConfig, weights: ReadonlyMap<string, H
 }
 
 function describeConfig(c: MambaConfig): string {
-  return `d_model ${c.dModel}, n_layer ${c.nLayer}, vocab ${c.vocabSize}, d_inner ${c.dInner}, d_state ${c.dState}, d_conv ${c.dConv}, dt_rank ${c.dtRank}, bias ${c.bias}, conv_bias ${c.convBias}`;
+  const arch = c.transformersCompatible ? '' : `mixer ${c.mixer}${c.gated ? '' : ' (no gate)'}, `;
+  return `${arch}d_model ${c.dModel}, n_layer ${c.nLayer}, vocab ${c.vocabSize}, d_inner ${c.dInner}, d_state ${c.dState}, d_conv ${c.dConv}, dt_rank ${c.dtRank}, bias ${c.bias}, conv_bias ${c.convBias}`;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
