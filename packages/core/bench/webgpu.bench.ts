@@ -35,6 +35,7 @@ const TILINGS: Record<string, MatmulTiling> = {
   '128x128x8/8x8': MATMUL_LARGE,
   '128x128x16/8x8': { ...MATMUL_LARGE, BK: 16 },
   '64x128x8/4x8': { BM: 64, BN: 128, BK: 8, TM: 4, TN: 8 },
+  '128x64x8/8x4': { BM: 128, BN: 64, BK: 8, TM: 8, TN: 4 },
   '64x64x8/4x4': MATMUL_SMALL,
 };
 

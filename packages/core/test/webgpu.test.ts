@@ -297,6 +297,8 @@ describe('webgpu backend: memory, batching and errors', () => {
       expect(gpu.memory().bytes).toBe(before.bytes);
       expect(gpu.poolMemory().bytes).toBe(before.pool.bytes);
       w.dispose();
+      gpu.trimPool();
+      expect(gpu.poolMemory()).toMatchObject({ bytes: 0, buffers: 0 });
     } finally {
       await setBackend('cpu');
     }

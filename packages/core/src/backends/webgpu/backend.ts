@@ -250,6 +250,13 @@ export class WebGpuBackend implements Backend {
     return { bytes: this.liveBytes, buffers: this.liveBuffers };
   }
 
+  /** Destroys the freed buffers held for reuse (the pool refills as tensors are freed again). */
+  trimPool(): void {
+    for (const list of this.pool.values()) for (const buffer of list) buffer.destroy();
+    this.pool.clear();
+    this.poolBytes = 0;
+  }
+
   /** Freed buffers held for reuse (pool) and those waiting for the current batch. */
   poolMemory(): { bytes: number; buffers: number; pending: number } {
     let buffers = 0;
