@@ -301,6 +301,13 @@ describe('threads', () => {
     // neg (op 0) over two parts: [0, 4) on the main thread, [4, 9) in a worker.
     mod.parallel('unary', 2, (part) => (part === 0 ? [0, be.ptr(x), be.ptr(out), 4] : [0, be.ptr(x) + 16, be.ptr(out) + 16, 5]));
     expect(Array.from(be.view(out))).toEqual([-1, 2, -3, 4, -5, 6, -7, 8, -9]);
+    // A trap in a worker's part is a typed error, and the pool keeps working afterwards.
+    const outside = be.wasmMemory.buffer.byteLength;
+    expect(() => mod.parallel('unary', 2, (part) => (part === 0 ? [0, be.ptr(x), be.ptr(out), 4] : [0, outside, outside, 8]))).toThrow(
+      /wasm worker: kernel failed: RuntimeError: memory access out of bounds/,
+    );
+    mod.parallel('unary', 2, (part) => (part === 0 ? [0, be.ptr(out), be.ptr(out), 4] : [0, be.ptr(out) + 16, be.ptr(out) + 16, 5]));
+    expect(Array.from(be.view(out))).toEqual([1, -2, 3, -4, 5, -6, 7, -8, 9]);
     be.free(out.dataId);
     x.dispose();
     await setWasmThreads(1);

@@ -259,19 +259,20 @@ export class WasmBackend implements Backend {
     }
     const exportIndex = entry.names.indexOf(name);
     const started: number[] = [];
-    for (let p = 1; p < n; p++) {
-      const args = argsFor(p, n);
-      if (!args) continue;
-      pool.start(p - 1, entry.index, exportIndex, args);
-      started.push(p - 1);
-    }
     let failure: unknown = null;
     try {
+      for (let p = 1; p < n; p++) {
+        const args = argsFor(p, n);
+        if (!args) continue;
+        pool.start(p - 1, entry.index, exportIndex, args);
+        started.push(p - 1);
+      }
       const args = argsFor(0, n);
       if (args) fn(...args);
     } catch (e) {
       failure = e;
     }
+    // Every started worker is waited for, even after a failure, so the next job finds it idle.
     for (const w of started) {
       try {
         pool.finish(w);
