@@ -76,7 +76,9 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
       if (m.type() === 'error') pageErrors.push(m.text());
     });
     const { port } = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/`);
+    // PLAYGROUND_BACKEND=wasm|webgpu|cpu pins the backend (the page's ?backend=); by default the page picks.
+    const pinned = process.env.PLAYGROUND_BACKEND ? `?backend=${process.env.PLAYGROUND_BACKEND}` : '';
+    await page.goto(`http://127.0.0.1:${port}/${pinned}`);
   }, 30_000);
 
   afterAll(async () => {
@@ -99,6 +101,26 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
       await page.fill(`#${id}`, value);
     }
     await page.click('#train-start');
+    // The page stays responsive while the worker trains: the longest gap between animation frames over 1 s.
+    const longestFrameGap = await page.evaluate(
+      () =>
+        new Promise<number>((done) => {
+          let last = performance.now();
+          let longest = 0;
+          const end = last + 1000;
+          const frame = (now: number) => {
+            longest = Math.max(longest, now - last);
+            last = now;
+            if (now < end) requestAnimationFrame(frame);
+            else done(longest);
+          };
+          requestAnimationFrame(frame);
+        }),
+    );
+    console.log(`longest frame gap while training: ${longestFrameGap.toFixed(0)} ms`);
+    // A loose bound (the test may share the CPU with other suites); the models live in the one module worker.
+    expect(longestFrameGap).toBeLessThan(250);
+    expect(page.workers().map((w) => w.url())).toEqual([expect.stringMatching(/\/assets\/worker-[\w-]+\.js$/)]);
     const steps = 60;
     await page.waitForFunction(
       (n) => ['mamba', 's4d'].every((m) => Number(document.querySelector<HTMLElement>(`#train-stats tr[data-model='${m}']`)?.dataset.step ?? 0) >= n),
