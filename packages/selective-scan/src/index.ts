@@ -1,10 +1,11 @@
 /**
  * @ssmjs/selective-scan — Mamba's selective scan (S6): forward, backward and one-step update.
- * Importing the package registers its kernels with @ssmjs/core: cpu, and wasm (active once
- * `loadWasmKernels()` has compiled them into the wasm backend).
+ * Importing the package registers its kernels with @ssmjs/core: cpu, webgpu, and wasm (active
+ * once `loadWasmKernels()` has compiled them into the wasm backend).
  */
 import { registerCpuKernels } from './kernels/cpu';
 import { registerWasmKernels } from './kernels/wasm';
+import { registerWebGpuKernels } from './kernels/webgpu';
 
 export {
   selectiveScan,
@@ -19,3 +20,4 @@ export { loadWasmKernels } from './kernels/wasm';
 
 registerCpuKernels();
 registerWasmKernels();
+registerWebGpuKernels();

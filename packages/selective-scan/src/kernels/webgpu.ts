@@ -1,0 +1,247 @@
+/**
+ * The webgpu kernels: WGSL under ./webgpu/, dispatched through core's webgpu backend (its buffer pool,
+ * pipeline cache and command batching). The forward is a chunked parallel scan in workgroup memory
+ * (subgroup shuffles where the device has them), the backward recomputes states from the forward's
+ * checkpoints tile by tile and scans the state gradient in reverse, and the step updates the state
+ * buffer in place.
+ */
+import { registerKernel, type KernelFn, type TensorInfo, type WebGpuBackend, type WebGpuData } from '@ssmjs/core';
+import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, STATE_UPDATE_KERNEL, optionalSlots, scanDims, type ScanAttrs, type StateUpdateAttrs } from './contract';
+import { rowGrid } from './webgpu/common';
+import { BACKWARD_ITEMS, BACKWARD_WORKGROUP, channelsPerBlock, scanBackwardSource, SUM_PARTS_WORKGROUP, sumPartsSource } from './webgpu/backward.wgsl';
+import { FORWARD_ITEMS, FORWARD_WORKGROUP, scanForwardSource, type ScanVariant } from './webgpu/scan.wgsl';
+import { STEP_WORKGROUP, stateUpdateSource } from './webgpu/step.wgsl';
+import { COPY_WORKGROUP, copySource } from './webgpu/copy.wgsl';
+
+type WebGpuKernel = KernelFn<WebGpuBackend>;
+
+interface Program {
+  readonly key: string;
+  readonly source: () => string;
+}
+
+const programs = new Map<string, Program>();
+
+/** One Program object per variant, so the backend compiles each once. */
+function program(key: string, source: () => string): Program {
+  let p = programs.get(key);
+  if (!p) programs.set(key, (p = { key: `selectiveScan/${key}`, source }));
+  return p;
+}
+
+const bufferOf = (info: TensorInfo): GPUBuffer => (info.dataId as WebGpuData).buffer;
+
+function output(be: WebGpuBackend, shape: number[]): TensorInfo {
+  return { dataId: be.allocate('float32', sizeOf(shape)), shape, dtype: 'float32' };
+}
+
+function variantOf(attrs: ScanAttrs, N: number, be: WebGpuBackend, workgroup: number): ScanVariant {
+  return {
+    N,
+    hasD: attrs.hasD,
+    hasZ: attrs.hasZ,
+    hasDeltaBias: attrs.hasDeltaBias,
+    hasInitialState: attrs.hasInitialState,
+    deltaSoftplus: attrs.deltaSoftplus,
+    subgroups: be.subgroupsFor(workgroup),
+  };
+}
+
+const variantKey = (v: object) => Object.entries(v).map(([k, x]) => `${k}=${x}`).join(',');
+
+/** Dispatches a flat 1-D kernel of `count` invocations in workgroups of `size` (grid over x and y). */
+function flatGrid(count: number, size: number): [number, number, number] {
+  return rowGrid(Math.ceil(count / size));
+}
+
+/** Copies `n` floats between buffers at float offsets. */
+function copy(be: WebGpuBackend, src: GPUBuffer, srcAt: number, dst: GPUBuffer, dstAt: number, n: number): void {
+  be.dispatch({ program: program('copy', copySource), params: [n, srcAt, dstAt], buffers: [src, dst], workgroups: flatGrid(n, COPY_WORKGROUP) });
+}
+
+/**
+ * Several tensors (or empty regions) side by side in one scratch buffer: WebGPU's default allows 8
+ * storage buffers per shader stage, fewer than the scan has tensors. `at` gives each one's float offset.
+ */
+class Packed {
+  readonly at: number[] = [];
+  readonly buffer: GPUBuffer;
+  private readonly be: WebGpuBackend;
+
+  /** `parts`: a tensor to copy in, a number of floats to leave for the kernel, or null (absent: 0 floats). */
+  constructor(be: WebGpuBackend, parts: (TensorInfo | number | null)[], temporary: GPUBuffer[]) {
+    this.be = be;
+    let floats = 0;
+    const sizes = parts.map((part) => (part === null ? 0 : typeof part === 'number' ? part : sizeOf(part.shape)));
+    for (const size of sizes) {
+      this.at.push(floats);
+      floats += size;
+    }
+    this.buffer = be.createBuffer(Math.max(1, floats) * 4);
+    temporary.push(this.buffer);
+    parts.forEach((part, i) => {
+      if (part !== null && typeof part !== 'number') copy(be, bufferOf(part), 0, this.buffer, this.at[i], sizes[i]);
+    });
+  }
+
+  /** Copies region `i` out into a tensor of `shape`. */
+  unpack(i: number, shape: number[]): TensorInfo {
+    const out = output(this.be, shape);
+    copy(this.be, this.buffer, this.at[i], bufferOf(out), 0, sizeOf(shape));
+    return out;
+  }
+}
+
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The optional input at `slot`, or null when it was not given. */
+const optional = (inputs: readonly TensorInfo[], slot: number) => (slot >= 0 ? inputs[slot] : null);
+
+/**
+ * Records the forward (checkpoints every `chunkSize` steps) and returns y and the `side` buffer that
+ * holds lastState (region 4) and the checkpoints (region 5).
+ */
+function dispatchForward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs: ScanAttrs, chunkSize: number, temporary: GPUBuffer[]): { y: TensorInfo; side: Packed } {
+  const slots = optionalSlots(attrs);
+  const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, chunkSize);
+  const chunks = Math.ceil(L / chunkSize);
+  const side = new Packed(
+    be,
+    [inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), optional(inputs, slots.initialState), batch * dim * N, batch * dim * chunks * N],
+    temporary,
+  );
+  const y = output(be, [batch, dim, L]);
+  const variant = variantOf(attrs, N, be, FORWARD_WORKGROUP);
+  const z = optional(inputs, slots.z);
+  be.dispatch({
+    program: program(`forward:${variantKey(variant)}`, () => scanForwardSource(variant)),
+    params: [batch, dim, L, chunkSize, chunks, ...side.at],
+    buffers: [bufferOf(inputs[0]), bufferOf(inputs[1]), bufferOf(inputs[3]), bufferOf(inputs[4]), ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer],
+    workgroups: rowGrid(batch * dim),
+  });
+  return { y, side };
+}
+
+/** Scratch buffers of one call go back to the pool at the end (reused only after the recorded work is submitted). */
+function releaseAll(be: WebGpuBackend, temporary: GPUBuffer[]): void {
+  for (const buffer of temporary) be.releaseBuffer(buffer);
+}
+
+const scanForward: WebGpuKernel = (inputs, rawAttrs, be) => {
+  const attrs = rawAttrs as ScanAttrs;
+  const { batch, dim, dstate: N, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
+  const temporary: GPUBuffer[] = [];
+  const { y, side } = dispatchForward(be, inputs, attrs, attrs.chunkSize, temporary);
+  const lastState = side.unpack(4, [batch, dim, N]);
+  const checkpoints = side.unpack(5, [batch, dim, chunks, N]);
+  releaseAll(be, temporary);
+  return [y, lastState, checkpoints];
+};
+
+/** out (outer, inner) = Σ over `count` partial sums laid out (outer, count, inner) from float `at` of `parts`. */
+function sumParts(be: WebGpuBackend, parts: GPUBuffer, at: number, shape: number[], outer: number, count: number): TensorInfo {
+  const out = output(be, shape);
+  const total = sizeOf(shape);
+  be.dispatch({
+    program: program('sumParts', sumPartsSource),
+    params: [total, total / outer, count, at],
+    buffers: [parts, bufferOf(out)],
+    workgroups: flatGrid(total, SUM_PARTS_WORKGROUP),
+  });
+  return out;
+}
+
+const scanBackward: WebGpuKernel = (inputs, rawAttrs, be) => {
+  const attrs = rawAttrs as ScanAttrs;
+  const slots = optionalSlots(attrs);
+  const { batch, dim, dstate: N, length: L, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
+  const temporary: GPUBuffer[] = [];
+
+  // Tiles start at saved states: a multiple of the checkpoint spacing. Spacings longer than a tile
+  // get denser checkpoints from one more forward pass.
+  const capacity = BACKWARD_WORKGROUP * BACKWARD_ITEMS;
+  let checkpoints: TensorInfo | number = inputs[slots.next];
+  let spacing = attrs.chunkSize;
+  let checkpointCount = chunks;
+  let dense: Packed | null = null;
+  if (spacing > capacity) {
+    spacing = capacity;
+    checkpointCount = Math.ceil(L / spacing);
+    const rerun = dispatchForward(be, inputs, attrs, spacing, temporary);
+    be.free(rerun.y.dataId);
+    dense = rerun.side;
+    checkpoints = batch * dim * checkpointCount * N;
+  }
+  const tile = Math.floor(capacity / spacing) * spacing;
+  const channels = Math.min(channelsPerBlock(N), dim);
+  const blocks = Math.ceil(dim / channels);
+
+  const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
+  const side = new Packed(
+    be,
+    [
+      inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), checkpoints, inputs[slots.next + 2],
+      batch * dim * N, attrs.hasD ? batch * dim : 0, attrs.hasDeltaBias ? batch * dim : 0, attrs.hasInitialState ? batch * dim * N : 0,
+    ],
+    temporary,
+  );
+  if (dense) copy(be, dense.buffer, dense.at[5], side.buffer, side.at[3], batch * dim * checkpointCount * N);
+  const big = batch * dim * L;
+  const parts = batch * blocks * N * L;
+  const outs = new Packed(be, [big, big, attrs.hasZ ? big : 0, parts, parts], temporary);
+
+  const variant = variantOf(attrs, N, be, BACKWARD_WORKGROUP);
+  const z = optional(inputs, slots.z);
+  be.dispatch({
+    program: program(`backward:${variantKey(variant)}`, () => scanBackwardSource(variant)),
+    params: [batch, dim, L, spacing, checkpointCount, tile, blocks, channels, ...side.at, BC.at[1], ...outs.at.slice(1)],
+    buffers: [
+      bufferOf(inputs[0]), bufferOf(inputs[1]), bufferOf(inputs[slots.next + 1]), BC.buffer,
+      ...(z ? [bufferOf(z)] : []), side.buffer, outs.buffer,
+    ],
+    workgroups: rowGrid(batch * blocks),
+  });
+
+  const outputs = [
+    outs.unpack(0, [batch, dim, L]),
+    outs.unpack(1, [batch, dim, L]),
+    sumParts(be, side.buffer, side.at[5], [dim, N], 1, batch),
+    sumParts(be, outs.buffer, outs.at[3], [batch, N, L], batch, blocks),
+    sumParts(be, outs.buffer, outs.at[4], [batch, N, L], batch, blocks),
+  ];
+  if (attrs.hasD) outputs.push(sumParts(be, side.buffer, side.at[6], [dim], 1, batch));
+  if (attrs.hasZ) outputs.push(outs.unpack(2, [batch, dim, L]));
+  if (attrs.hasDeltaBias) outputs.push(sumParts(be, side.buffer, side.at[7], [dim], 1, batch));
+  if (attrs.hasInitialState) outputs.push(side.unpack(8, [batch, dim, N]));
+  releaseAll(be, temporary);
+  return outputs;
+};
+
+const stateUpdate: WebGpuKernel = (inputs, rawAttrs, be) => {
+  const attrs = rawAttrs as StateUpdateAttrs;
+  const [batch, dim, N] = inputs[0].shape;
+  let next = 6;
+  const take = (present: boolean) => (present ? inputs[next++] : null);
+  const D = take(attrs.hasD);
+  const z = take(attrs.hasZ);
+  const dtBias = take(attrs.hasDtBias);
+  const temporary: GPUBuffer[] = [];
+  const side = new Packed(be, [inputs[3], inputs[4], inputs[5], D, dtBias], temporary);
+  const out = output(be, [batch, dim]);
+  const variant = { N, hasD: attrs.hasD, hasZ: attrs.hasZ, hasDtBias: attrs.hasDtBias, dtSoftplus: attrs.dtSoftplus };
+  be.dispatch({
+    program: program(`step:${variantKey(variant)}`, () => stateUpdateSource(variant)),
+    params: [batch, dim, ...side.at],
+    // The state's own buffer is bound read_write: the new state overwrites it.
+    buffers: [bufferOf(inputs[0]), bufferOf(inputs[1]), bufferOf(inputs[2]), side.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(out)],
+    workgroups: flatGrid(batch * dim, STEP_WORKGROUP),
+  });
+  releaseAll(be, temporary);
+  return out;
+};
+
+export function registerWebGpuKernels(): void {
+  registerKernel(SCAN_KERNEL, 'webgpu', scanForward as KernelFn);
+  registerKernel(SCAN_BACKWARD_KERNEL, 'webgpu', scanBackward as KernelFn);
+  registerKernel(STATE_UPDATE_KERNEL, 'webgpu', stateUpdate as KernelFn);
+}
