@@ -15,7 +15,7 @@
 //   node .device/webgpu-bench.mjs --n 256 --elements 1048576 --samples 3 --reps 2
 import { readFileSync } from 'node:fs';
 import {
-  add, exp, MATMUL_LARGE, MATMUL_SMALL, matmul, randn, registerBackend, rmsNorm, runKernel, setBackend, softmax, sum, toBackend,
+  add, argmax, cast, crossEntropy, exp, logsumexp, mean, rfft, scatterAdd, MATMUL_LARGE, MATMUL_SMALL, matmul, randn, registerBackend, rmsNorm, runKernel, setBackend, softmax, sum, toBackend,
   WebGpuBackend, type MatmulTiling, type Tensor,
 } from '../src/index';
 import { engine } from '../src/engine';
@@ -85,6 +85,13 @@ async function check(name: string): Promise<Record<string, number>> {
   errors.softmax = await maxError(softmax(gx), softmax(x));
   errors.rmsNorm = await maxError(rmsNorm(gx, gw), rmsNorm(x, w));
   errors.add = await maxError(add(gx, 1), add(x, 1));
+  errors.logsumexp = await maxError(logsumexp(gx, [0]), logsumexp(x, [0]));
+  errors.mean = await maxError(mean(gx), mean(x));
+  errors.argmax = await maxError(cast(argmax(gx, 1), 'float32'), cast(argmax(x, 1), 'float32'));
+  const targets = cast(argmax(x, 1), 'int32');
+  errors.crossEntropy = await maxError(crossEntropy(gx, await toBackend(targets, name)), crossEntropy(x, targets));
+  errors.rfft = await maxError(rfft(gx, 1024), rfft(x, 1024));
+  errors.scatterAdd = await maxError(scatterAdd(gx, await toBackend(targets, name), [1000, 1000], 0), scatterAdd(x, targets, [1000, 1000], 0));
   return errors;
 }
 
