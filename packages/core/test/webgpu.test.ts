@@ -222,6 +222,7 @@ describe('webgpu backend: kernels against cpu', () => {
     await compareKernel('rfft', [normal([3, 300], 28)], { n: 512 }, { atol: 2e-4 });
     await compareKernel('irfft', [normal([2, 257, 2], 29)], { n: 512 }, { atol: 1e-4 });
     await compareKernel('irfft', [normal([2, 300, 2], 29)], { n: 256 }, { atol: 1e-4 });
+    await compareKernel('rfft', [normal([2, 20], 32)], { n: 16 }, { atol: 2e-4 });
     await compareKernel('rfft', [normal([4, 1], 30)], { n: 1 });
     await compareKernel('rfft', [normal([4, 2], 30)], { n: 2 });
     await compareKernel('irfft', [normal([4, 1, 2], 31)], { n: 1 });
