@@ -340,6 +340,22 @@ function registerShape(): void {
     return out;
   });
 
+  // Written in place: the cpu kernel's [N, depth] JS array (N·vocab floats in a language model's loss
+  // gradient) and its copy in are what this avoids.
+  register('oneHot', ([indices], attrs, be) => {
+    const depth = attrs.depth as number;
+    const out = be.output([...indices.shape, depth]);
+    const n = sizeOf(out.shape);
+    be.core.fill32(be.ptr(out), 0, n);
+    const ids = be.view(indices) as Int32Array;
+    const values = be.view(out);
+    for (let i = 0; i < ids.length; i++) {
+      const k = ids[i];
+      if (k >= 0 && k < depth) values[i * depth + k] = 1;
+    }
+    return out;
+  });
+
   register('scatterAdd', ([updates, indices], attrs, be) => {
     const axis = attrs.axis as number;
     const shape = attrs.shape as number[];
