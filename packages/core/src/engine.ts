@@ -35,6 +35,7 @@ interface BackendEntry {
 class Engine {
   private readonly factories = new Map<string, BackendEntry>();
   private readonly instances = new Map<string, Backend>();
+  private readonly starting = new Map<string, Promise<Backend>>();
   private current: Backend | null = null;
   private readonly kernels = new Map<string, Map<string, KernelFn>>();
   private readonly gradients = new Map<string, GradientFn>();
@@ -61,7 +62,15 @@ class Engine {
 
   /** Initializes a backend (once) without making it current. */
   async startBackend(name: string): Promise<Backend> {
-    return this.instances.get(name) ?? (await this.initBackend(name));
+    const ready = this.instances.get(name);
+    if (ready) return ready;
+    // Concurrent first starts share one initialization (two instances would be two backends).
+    let pending = this.starting.get(name);
+    if (!pending) {
+      pending = this.initBackend(name).finally(() => this.starting.delete(name));
+      this.starting.set(name, pending);
+    }
+    return pending;
   }
 
   /** Synchronous switch for backends that need no async start (cpu, or one already initialized). */

@@ -76,12 +76,14 @@ export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor
   return full(shape, 1, dtype);
 }
 
+/** Zeros of `t`'s shape and dtype, on `t`'s backend. */
 export function zerosLike(t: Tensor): Tensor {
-  return full(t.shape, 0, t.dtype);
+  return engine.fromValues(allocArray(t.dtype, t.size), t.shape, t.dtype, t.backend);
 }
 
+/** Ones of `t`'s shape and dtype, on `t`'s backend. */
 export function onesLike(t: Tensor): Tensor {
-  return full(t.shape, 1, t.dtype);
+  return engine.fromValues(allocArray(t.dtype, t.size).fill(1), t.shape, t.dtype, t.backend);
 }
 
 /** [start, stop) in steps of `step` (NumPy's arange). */
