@@ -10,6 +10,7 @@ import {
   dispose,
   memory,
   mul,
+  setBackend,
   sum,
   tensor,
   zeros,
@@ -19,20 +20,20 @@ import { selectiveScan, selectiveStateUpdate } from '@ssmjs/selective-scan';
 import { maxRelativeError, randomScanInputs } from './helpers';
 import { testedBackends, useBackend } from './backends';
 
-/** Time steps [start, end) of a (…, L) tensor, as a new tensor. */
-function sliceTime(t: Tensor, start: number, end: number): Tensor {
+/** Time steps [start, end) of a (…, L) tensor, as a new tensor (read asynchronously: webgpu has no sync reads). */
+async function sliceTime(t: Tensor, start: number, end: number): Promise<Tensor> {
   const L = t.shape[t.rank - 1];
   const rows = t.size / L;
-  const values = t.dataSync();
+  const values = (await t.data()) as Float32Array;
   const out = new Float32Array(rows * (end - start));
   for (let r = 0; r < rows; r++) out.set(values.subarray(r * L + start, r * L + end), r * (end - start));
   return tensor(out, [...t.shape.slice(0, -1), end - start]);
 }
 
 /** Time step t of a (…, L) tensor, without the L axis: one decoding step's input. */
-function stepInput(t: Tensor, step: number): Tensor {
-  const slice = sliceTime(t, step, step + 1);
-  const out = tensor(slice.dataSync(), t.shape.slice(0, -1));
+async function stepInput(t: Tensor, step: number): Promise<Tensor> {
+  const slice = await sliceTime(t, step, step + 1);
+  const out = tensor(await slice.data(), t.shape.slice(0, -1));
   slice.dispose();
   return out;
 }
@@ -42,46 +43,47 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     await useBackend(backend);
   });
 
-  it('selectiveStateUpdate applied L times equals the scan', () => {
+  it('selectiveStateUpdate applied L times equals the scan', async () => {
     const [batch, dim, N, L] = [2, 5, 4, 9];
     const x = randomScanInputs(batch, dim, N, L, 3);
     const full = selectiveScan({ ...x, deltaSoftplus: true, returnLastState: true });
-    const state = tensor(x.initialState.dataSync(), x.initialState.shape);
+    const state = tensor(await x.initialState.data(), x.initialState.shape);
     const stepped: Float32Array[] = [];
     for (let t = 0; t < L; t++) {
       const at = (v: Tensor) => stepInput(v, t);
-      const args = { x: at(x.u), dt: at(x.delta), B: at(x.B), C: at(x.C), z: at(x.z) };
+      const args = { x: await at(x.u), dt: await at(x.delta), B: await at(x.B), C: await at(x.C), z: await at(x.z) };
       const out = selectiveStateUpdate({ state, ...args, A: x.A, D: x.D, dtBias: x.deltaBias, dtSoftplus: true });
-      stepped.push(out.dataSync() as Float32Array);
+      stepped.push((await out.data()) as Float32Array);
       dispose([out, args]);
     }
     // stepped[t][b*dim + d] is y[b, d, t].
-    const y = full.y.dataSync();
+    const y = await full.y.data();
     const fromSteps = new Float32Array(y.length);
     for (let t = 0; t < L; t++) for (let i = 0; i < batch * dim; i++) fromSteps[i * L + t] = stepped[t][i];
     expect(maxRelativeError(fromSteps, y)).toBeLessThan(tolerance);
-    expect(maxRelativeError(state.dataSync(), full.lastState!.dataSync())).toBeLessThan(tolerance);
+    expect(maxRelativeError(await state.data(), await full.lastState!.data())).toBeLessThan(tolerance);
     dispose([x, full, state]);
   });
 
-  it('scanning in two pieces through initialState/lastState equals one scan', () => {
+  it('scanning in two pieces through initialState/lastState equals one scan', async () => {
     const [batch, dim, N, L, cut] = [2, 3, 8, 23, 10];
     const x = randomScanInputs(batch, dim, N, L, 4);
     const whole = selectiveScan({ ...x, deltaSoftplus: true, returnLastState: true, chunkSize: 4 });
-    const piece = (start: number, end: number, initialState: Tensor) => {
-      const args = { u: sliceTime(x.u, start, end), delta: sliceTime(x.delta, start, end), B: sliceTime(x.B, start, end), C: sliceTime(x.C, start, end), z: sliceTime(x.z, start, end) };
+    const piece = async (start: number, end: number, initialState: Tensor) => {
+      const cut = (t: Tensor) => sliceTime(t, start, end);
+      const args = { u: await cut(x.u), delta: await cut(x.delta), B: await cut(x.B), C: await cut(x.C), z: await cut(x.z) };
       const out = selectiveScan({ ...args, A: x.A, D: x.D, deltaBias: x.deltaBias, initialState, deltaSoftplus: true, returnLastState: true, chunkSize: 4 });
       dispose(args);
       return out;
     };
-    const first = piece(0, cut, x.initialState);
-    const second = piece(cut, L, first.lastState!);
-    const yWhole = whole.y.dataSync();
-    const y1 = sliceTime(whole.y, 0, cut);
-    const y2 = sliceTime(whole.y, cut, L);
-    expect(maxRelativeError(first.y.dataSync(), y1.dataSync())).toBeLessThan(tolerance);
-    expect(maxRelativeError(second.y.dataSync(), y2.dataSync())).toBeLessThan(tolerance);
-    expect(maxRelativeError(second.lastState!.dataSync(), whole.lastState!.dataSync())).toBeLessThan(tolerance);
+    const first = await piece(0, cut, x.initialState);
+    const second = await piece(cut, L, first.lastState!);
+    const yWhole = await whole.y.data();
+    const y1 = await sliceTime(whole.y, 0, cut);
+    const y2 = await sliceTime(whole.y, cut, L);
+    expect(maxRelativeError(await first.y.data(), await y1.data())).toBeLessThan(tolerance);
+    expect(maxRelativeError(await second.y.data(), await y2.data())).toBeLessThan(tolerance);
+    expect(maxRelativeError(await second.lastState!.data(), await whole.lastState!.data())).toBeLessThan(tolerance);
     expect(yWhole.length).toBe(batch * dim * L);
     dispose([x, whole, first, second, y1, y2]);
   });
@@ -118,18 +120,18 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     dispose(x);
   });
 
-  it('leaks no tensors or bytes over a training-style loop', () => {
+  it('leaks no tensors or bytes over a training-style loop', async () => {
     const x = randomScanInputs(1, 4, 4, 10, 7);
     const sources = [x.u, x.delta, x.A, x.B, x.C];
+    const steps = { x: await stepInput(x.u, 0), dt: await stepInput(x.delta, 0), B: await stepInput(x.B, 0), C: await stepInput(x.C, 0) };
     const run = () => {
       const { value, grads } = computeGradients(() => sum(selectiveScan({ ...x, deltaSoftplus: true, chunkSize: 3 }).y), sources);
       dispose([value, grads]);
       const plain = selectiveScan({ ...x, returnLastState: true });
       dispose(plain);
       const state = zeros([1, 4, 4]);
-      const args = { x: stepInput(x.u, 0), dt: stepInput(x.delta, 0), B: stepInput(x.B, 0), C: stepInput(x.C, 0) };
-      selectiveStateUpdate({ state, ...args, A: x.A }).dispose();
-      dispose([state, args]);
+      selectiveStateUpdate({ state, ...steps, A: x.A }).dispose();
+      state.dispose();
     };
     run();
     const before = memory();
@@ -137,11 +139,14 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     const after = memory();
     expect(after.liveTensors).toBe(before.liveTensors);
     expect(after.backends[backend]).toEqual(before.backends[backend]);
-    dispose(x);
+    dispose([x, steps]);
   });
 });
 
 describe('argument checks', () => {
+  beforeAll(async () => {
+    await setBackend('cpu');
+  });
   const x = randomScanInputs(2, 3, 4, 5, 8);
   const expectError = (fn: () => unknown, type: new (...a: never[]) => Error, pattern: RegExp) => {
     expect(fn).toThrow(type);

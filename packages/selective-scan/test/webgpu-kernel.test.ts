@@ -1,0 +1,73 @@
+/**
+ * The webgpu kernels against the cpu kernel on shapes that stress their tiling: odd channel counts,
+ * L = 1, L longer than a forward tile (1024 steps) and not a multiple of the chunk, N other than 16,
+ * checkpoint spacings longer than a backward tile (512 steps: the backward makes denser ones), more
+ * channels than one backward block sums (32 at N = 16). Outputs, lastState and every gradient.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { add, computeGradients, dispose, keep, mul, setBackend, sum, toBackend, type Tensor } from '@ssmjs/core';
+import { selectiveScan } from '@ssmjs/selective-scan';
+import { maxRelativeError, randomScanInputs, type RandomScanInputs } from './helpers';
+import { useBackend } from './backends';
+
+const TOLERANCE = 2e-5;
+
+// [batch, dim, N, L, chunkSize]
+const SHAPES: [number, number, number, number, number][] = [
+  [1, 1, 3, 1, 64],
+  [2, 3, 5, 13, 4],
+  [1, 35, 16, 70, 64],
+  [2, 2, 16, 1100, 64],
+  [1, 3, 4, 600, 700],
+  [1, 2, 7, 257, 1],
+];
+
+const NAMES = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'initialState'] as const;
+
+/** y, lastState and the gradients of a loss that reaches both, for the inputs as given. */
+async function scanAndGradients(x: RandomScanInputs, chunkSize: number, optional: boolean): Promise<Float32Array[]> {
+  const args = optional ? x : { u: x.u, delta: x.delta, A: x.A, B: x.B, C: x.C };
+  // Without softplus the random Δ is often negative, and exp(Δ·A) grows: fine for a few steps, overflow
+  // over hundreds. Long plain runs keep the softplus.
+  const softplus = optional || x.u.shape[2] > 16;
+  const sources = optional ? NAMES.map((k) => x[k]) : [x.u, x.delta, x.A, x.B, x.C];
+  const outputs: Tensor[] = [];
+  const { value, grads } = computeGradients(() => {
+    const out = selectiveScan({ ...args, deltaSoftplus: softplus, returnLastState: true, chunkSize });
+    // Kept: computeGradients frees everything but the value and the gradients.
+    outputs.push(keep(out.y), keep(out.lastState!));
+    return add(sum(mul(out.y, out.y)), sum(mul(out.lastState!, 0.5)));
+  }, sources);
+  const results: Float32Array[] = [];
+  for (const t of [...outputs, ...grads]) results.push((await t.data()) as Float32Array);
+  dispose([value, grads, outputs]);
+  return results;
+}
+
+async function moveTo(x: RandomScanInputs, backend: string): Promise<RandomScanInputs> {
+  const moved: Partial<Record<keyof RandomScanInputs, Tensor>> = {};
+  for (const k of NAMES) moved[k] = await toBackend(x[k], backend);
+  return moved as RandomScanInputs;
+}
+
+describe.each(['webgpu', 'webgpu-no-subgroups'])('%s kernels vs cpu', (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  it.each(SHAPES.flatMap((shape) => [true, false].map((optional) => [shape.join('×'), optional, shape] as const)))(
+    'batch×dim×N×L×chunk %s, optional inputs: %s',
+    async (_, optional, [batch, dim, N, L, chunkSize]) => {
+      await setBackend('cpu');
+      const x = randomScanInputs(batch, dim, N, L, batch * 1000 + dim * 10 + L);
+      const want = await scanAndGradients(x, chunkSize, optional);
+      await setBackend(backend);
+      const onGpu = await moveTo(x, backend);
+      const got = await scanAndGradients(onGpu, chunkSize, optional);
+      const labels = ['y', 'lastState', ...(optional ? NAMES : NAMES.slice(0, 5)).map((k) => `gradient of ${k}`)];
+      expect(got.length).toBe(labels.length);
+      for (let i = 0; i < labels.length; i++) expect(maxRelativeError(got[i], want[i]), labels[i]).toBeLessThan(TOLERANCE);
+      dispose([x, onGpu]);
+    },
+  );
+});
