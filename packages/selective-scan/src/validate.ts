@@ -34,13 +34,17 @@ export function checkChunkSize(op: string, chunkSize: number): void {
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ValueError(op, `chunkSize must be a positive integer, got ${chunkSize}`);
 }
 
+/** A tensors already found finite. Tensors are immutable (parameters are swapped, not written), so once is enough. */
+const finite = new WeakSet<Tensor>();
+
 /**
  * A must be finite: a NaN or ±Infinity there would silently poison every later state. Checked where data
- * can be read synchronously (cpu, wasm); on webgpu the check is skipped, since reading would stall the
- * queue, and a non-finite A shows up as non-finite outputs instead.
+ * can be read synchronously (cpu, wasm), once per A tensor, so a decoding loop that reuses A pays for it
+ * once; on webgpu the check is skipped, since reading would stall the queue, and a non-finite A shows up
+ * as non-finite outputs instead.
  */
 export function checkFiniteA(op: string, name: string, A: Tensor): void {
-  if (A.backend.name === 'webgpu') return;
+  if (A.backend.name === 'webgpu' || finite.has(A)) return;
   const values = A.dataSync();
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
@@ -48,4 +52,5 @@ export function checkFiniteA(op: string, name: string, A: Tensor): void {
       throw new ValueError(op, `${name} must be finite, got ${values[i]} at [${row}, ${col}]`);
     }
   }
+  finite.add(A);
 }
