@@ -3,7 +3,9 @@
  * tensor; every request and answer is typed in protocol.ts.
  */
 import { formatTick, heatmap, lineChart, matrixPlot, quantileRange, sequentialColor, visibleToken, type Series } from './charts';
-import type { BackendChoice, Inspection, InspectTarget, Request, Response, SamplingSettings, Theory, TrainedModelName, TrainPoint, TrainSettings } from './protocol';
+import type {
+  BackendChoice, Inspection, InspectTarget, Request, Response, SamplingSettings, Theory, TrainedModelName, TrainPoint, TrainSettings, WorkerRole,
+} from './protocol';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
@@ -16,17 +18,20 @@ const COLORS: Record<TrainedModelName, string> = { mamba: '#2563eb', s4d: '#ea58
 const LABELS: Record<TrainedModelName, string> = { mamba: 'Mamba (S6)', s4d: 'S4D (LTI)' };
 const LAYER_COLORS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#ca8a04', '#db2777'];
 
-let worker = startWorker();
+/** 'main' does everything but the S4D baseline, which trains in 'baseline' at the same time (its own core). */
+const workers: Record<WorkerRole, Worker | null> = { main: null, baseline: null };
 
-function startWorker(): Worker {
-  const w = new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module', name: 'ssmjs-model' });
-  w.onmessage = (event: MessageEvent<Response>) => onResponse(event.data);
-  w.onerror = (event) => showError(`worker: ${event.message || 'failed to start'}`);
+function startWorker(role: WorkerRole): Worker {
+  const w = new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module', name: `ssmjs-${role}` });
+  w.onmessage = (event: MessageEvent<Response>) => onResponse(event.data, role);
+  w.onerror = (event) => showError(`${role} worker: ${event.message || 'failed to start'}`);
+  w.postMessage({ type: 'init', backend: backendChoice.value as BackendChoice } satisfies Request);
+  workers[role] = w;
   return w;
 }
 
-function send(request: Request): void {
-  worker.postMessage(request);
+function send(request: Request, role: WorkerRole = 'main', transfer: Transferable[] = []): void {
+  (workers[role] ?? startWorker(role)).postMessage(request, transfer);
 }
 
 function showError(message: string): void {
@@ -37,10 +42,12 @@ function showError(message: string): void {
 
 const backendChoice = $<HTMLSelectElement>('backend-choice');
 backendChoice.addEventListener('change', () => {
-  // A backend is chosen once per worker; a new one starts clean (loaded models and training are dropped).
-  worker.terminate();
+  // A backend is chosen once per worker; new ones start clean (loaded models and training are dropped).
+  for (const role of ['main', 'baseline'] as const) {
+    workers[role]?.terminate();
+    workers[role] = null;
+  }
   resetAfterRestart();
-  worker = startWorker();
   init();
 });
 
@@ -49,7 +56,7 @@ function init(): void {
   badge.className = 'badge pending';
   badge.textContent = 'starting…';
   badge.dataset.backend = '';
-  send({ type: 'init', backend: backendChoice.value as BackendChoice });
+  startWorker('main');
 }
 
 function showBackend(name: string, notes: string[]): void {
@@ -62,7 +69,7 @@ function showBackend(name: string, notes: string[]): void {
 }
 
 function resetAfterRestart(): void {
-  training = false;
+  trainingIn.clear();
   history.clear();
   $('model-info').textContent = 'No checkpoint loaded.';
   $<HTMLButtonElement>('generate').disabled = true;
@@ -84,11 +91,12 @@ async function loadFiles(files: FileList | File[]): Promise<void> {
   const tokenizer = byName.get('tokenizer.json');
   $('model-info').textContent = `Loading ${weights.name} (${(weights.size / 1024).toFixed(0)} KiB)…`;
   const buffer = await weights.arrayBuffer();
-  worker.postMessage(
+  send(
     {
       type: 'load',
       source: { kind: 'files', config: await config.text(), weights: buffer, tokenizer: tokenizer ? await tokenizer.text() : null, label: weights.name },
-    } satisfies Request,
+    },
+    'main',
     [buffer],
   );
 }
@@ -152,7 +160,9 @@ $('stop-generate').addEventListener('click', () => send({ type: 'stop-generate' 
 // ------------------------------------------------------------------------------------------ live training
 
 const history = new Map<TrainedModelName, TrainPoint[]>();
-let training = false;
+/** The workers whose training has not reported its end yet. */
+const trainingIn = new Set<WorkerRole>();
+const TRAINED_IN: Record<TrainedModelName, WorkerRole> = { mamba: 'main', s4d: 'baseline' };
 
 function setTrainingButtons(on: boolean): void {
   $<HTMLButtonElement>('train-start').disabled = on;
@@ -160,7 +170,7 @@ function setTrainingButtons(on: boolean): void {
 }
 
 $('train-start').addEventListener('click', () => {
-  const settings: TrainSettings = {
+  const settings: Omit<TrainSettings, 'models'> = {
     seqLen: numberOf('seq-len'),
     numTokens: numberOf('num-tokens'),
     dModel: numberOf('d-model'),
@@ -173,12 +183,17 @@ $('train-start').addEventListener('click', () => {
   };
   history.clear();
   $('train-stats').querySelector('tbody')!.innerHTML = '';
+  $('train-models').innerHTML = '';
   drawTraining();
-  training = true;
   setTrainingButtons(true);
-  send({ type: 'train-start', settings });
+  for (const name of ['mamba', 's4d'] as const) {
+    trainingIn.add(TRAINED_IN[name]);
+    send({ type: 'train-start', settings: { ...settings, models: [name] } }, TRAINED_IN[name]);
+  }
 });
-$('train-stop').addEventListener('click', () => send({ type: 'train-stop' }));
+$('train-stop').addEventListener('click', () => {
+  for (const role of trainingIn) send({ type: 'train-stop' }, role);
+});
 
 let drawScheduled = false;
 /** Charts redraw at most once per frame however fast points arrive. */
@@ -336,14 +351,17 @@ function drawInspection(): void {
 function showTheory(theory: Theory): void {
   matrixPlot($<HTMLCanvasElement>('hippo-legs'), theory.legsA, theory.hippoN, 'A, LegS (lower triangular)');
   matrixPlot($<HTMLCanvasElement>('hippo-legt'), theory.legtA, theory.hippoN, 'A, LegT');
-  const palette = ['#2563eb', '#ea580c', '#16a34a', '#9333ea'];
-  const asSeries = (k: { name: string; values: ArrayLike<number> }, i: number): Series => ({
-    name: k.name,
-    color: palette[i % palette.length],
-    points: Array.from(k.values, (v, l) => [l, v] as [number, number]),
-  });
-  lineChart($<HTMLCanvasElement>('kernel-chart'), theory.kernels.map(asSeries), { xLabel: 'lag l', yLabel: 'K_l' });
-  lineChart($<HTMLCanvasElement>('trained-kernel-chart'), theory.trainedKernels.map(asSeries), {
+  lineChart($<HTMLCanvasElement>('kernel-chart'), theory.kernels.map(kernelSeries), { xLabel: 'lag l', yLabel: 'K_l' });
+}
+
+const KERNEL_COLORS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea'];
+
+function kernelSeries(k: { name: string; values: ArrayLike<number> }, i: number): Series {
+  return { name: k.name, color: KERNEL_COLORS[i % KERNEL_COLORS.length], points: Array.from(k.values, (v, l) => [l, v] as [number, number]) };
+}
+
+function showTrainedKernels(kernels: Theory['trainedKernels']): void {
+  lineChart($<HTMLCanvasElement>('trained-kernel-chart'), kernels.map(kernelSeries), {
     xLabel: 'lag l',
     yLabel: 'K_l',
     empty: 'train live (above), then they appear here',
@@ -359,11 +377,14 @@ function drawPlaceholders(): void {
 
 // ------------------------------------------------------------------------------------------ responses
 
-function onResponse(r: Response): void {
+function onResponse(r: Response, role: WorkerRole): void {
   switch (r.type) {
     case 'ready':
-      showBackend(r.backend, r.notes);
-      send({ type: 'theory', hippoN: 32, kernelLength: 256 });
+      // The badge shows the main worker's backend; the baseline worker picks the same way.
+      if (role === 'main') {
+        showBackend(r.backend, r.notes);
+        send({ type: 'theory', hippoN: 32, kernelLength: 256 });
+      }
       return;
     case 'loaded': {
       const s = r.summary;
@@ -386,38 +407,44 @@ function onResponse(r: Response): void {
       setGenerating(false);
       return;
     case 'train-started':
-      $('train-models').innerHTML = [...r.models.map((m) => `${LABELS[m.name]}: ${m.description}, ${(m.parameters / 1000).toFixed(1)}k parameters`), ...r.notes]
-        .map((line) => `<div>${line}</div>`)
-        .join('');
-      for (const m of r.models) history.set(m.name, []);
+      for (const m of r.models) {
+        history.set(m.name, []);
+        const line = document.createElement('div');
+        line.textContent = `${LABELS[m.name]}: ${m.description}, ${(m.parameters / 1000).toFixed(1)}k parameters (own worker)`;
+        $('train-models').append(line);
+      }
       return;
     case 'train-progress':
       for (const p of r.points) history.get(p.model)?.push(p);
       scheduleTrainingDraw();
       return;
     case 'train-stopped':
-      training = false;
-      setTrainingButtons(false);
-      drawTraining();
-      send({ type: 'theory', hippoN: 32, kernelLength: 256 });
+      trainingDone(role);
       return;
     case 'inspection':
       showInspection(r.inspection);
       return;
     case 'theory':
-      showTheory(r.theory);
+      if (role === 'main') showTheory(r.theory);
+      else showTrainedKernels(r.theory.trainedKernels);
       return;
     case 'error':
-      showError(`${r.during}: ${r.message}`);
+      showError(`${role === 'baseline' ? 'S4D worker, ' : ''}${r.during}: ${r.message}`);
       if (r.during === 'generate') setGenerating(false);
-      if (r.during === 'train-start') {
-        training = false;
-        setTrainingButtons(false);
-      }
-      if (r.during === 'load') $('model-info').textContent = 'Loading failed (see the message below).';
+      if (r.during === 'train-start') trainingDone(role);
+      if (r.during === 'load') $('model-info').textContent = 'Loading failed (see the message above).';
       if (r.during === 'inspect') $('delta-caption').textContent = 'Δ per token (x) and channel (y)';
       return;
   }
+}
+
+/** One worker's training ended; when both have, the buttons reset and the learned S4D kernels are drawn. */
+function trainingDone(role: WorkerRole): void {
+  trainingIn.delete(role);
+  if (trainingIn.size > 0) return;
+  setTrainingButtons(false);
+  drawTraining();
+  if (history.has('s4d')) send({ type: 'theory', hippoN: 32, kernelLength: 256 }, 'baseline');
 }
 
 window.addEventListener('resize', () => {
@@ -430,4 +457,5 @@ const fromAddress = new URLSearchParams(location.search).get('backend');
 if (fromAddress && [...backendChoice.options].some((o) => o.value === fromAddress)) backendChoice.value = fromAddress;
 drawTraining();
 drawPlaceholders();
+showTrainedKernels([]);
 init();

@@ -5,6 +5,8 @@
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
+export type TrainedModelName = 'mamba' | 's4d';
+
 /** A checkpoint as the page hands it over: file contents, or a base URL the worker fetches from. */
 export type CheckpointSource =
   | { kind: 'files'; config: string; weights: ArrayBuffer; tokenizer: string | null; label: string }
@@ -21,6 +23,8 @@ export interface SamplingSettings {
 }
 
 export interface TrainSettings {
+  /** The models this worker trains; the page runs Mamba and the S4D baseline in two workers, in parallel. */
+  models: TrainedModelName[];
   /** Noise region of Selective Copying; sequences are seqLen + numTokens long. */
   seqLen: number;
   /** Data tokens to memorize. */
@@ -49,7 +53,12 @@ export type Request =
   | { type: 'inspect'; target: InspectTarget; text: string }
   | { type: 'theory'; hippoN: number; kernelLength: number };
 
-export type TrainedModelName = 'mamba' | 's4d';
+/**
+ * The page runs two copies of the worker: 'main' (backend badge, checkpoint, generation, Mamba training,
+ * inspection, HiPPO plots) and 'baseline' (the S4D model trained beside Mamba, and its learned kernels).
+ */
+export type WorkerRole = 'main' | 'baseline';
+
 
 export interface TrainPoint {
   model: TrainedModelName;
@@ -106,7 +115,7 @@ export type Response =
   | { type: 'loaded'; summary: ModelSummary }
   | { type: 'token'; text: string; generated: number; tokensPerSecond: number }
   | { type: 'generate-done'; generated: number; tokensPerSecond: number; stopped: boolean }
-  | { type: 'train-started'; models: { name: TrainedModelName; parameters: number; description: string }[]; notes: string[] }
+  | { type: 'train-started'; models: { name: TrainedModelName; parameters: number; description: string }[] }
   | { type: 'train-progress'; points: TrainPoint[] }
   | { type: 'train-stopped'; steps: number }
   | { type: 'inspection'; inspection: Inspection }

@@ -55,6 +55,7 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let profile: string;
+  let baseUrl: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -78,7 +79,8 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
     const { port } = server.address() as AddressInfo;
     // PLAYGROUND_BACKEND=wasm|webgpu|cpu pins the backend (the page's ?backend=); by default the page picks.
     const pinned = process.env.PLAYGROUND_BACKEND ? `?backend=${process.env.PLAYGROUND_BACKEND}` : '';
-    await page.goto(`http://127.0.0.1:${port}/${pinned}`);
+    baseUrl = `http://127.0.0.1:${port}/`;
+    await page.goto(`${baseUrl}${pinned}`);
   }, 30_000);
 
   afterAll(async () => {
@@ -118,9 +120,10 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
         }),
     );
     console.log(`longest frame gap while training: ${longestFrameGap.toFixed(0)} ms`);
-    // A loose bound (the test may share the CPU with other suites); the models live in the one module worker.
-    expect(longestFrameGap).toBeLessThan(250);
-    expect(page.workers().map((w) => w.url())).toEqual([expect.stringMatching(/\/assets\/worker-[\w-]+\.js$/)]);
+    // Only a gross bound: two training workers and other test suites may share the CPU with the page. What
+    // keeps the page responsive is that the models live in two module workers, checked next.
+    expect(longestFrameGap).toBeLessThan(1000);
+    expect(page.workers().map((w) => w.url())).toEqual([expect.stringMatching(/\/assets\/worker-[\w-]+\.js$/), expect.stringMatching(/\/assets\/worker-[\w-]+\.js$/)]);
     const steps = 60;
     await page.waitForFunction(
       (n) => ['mamba', 's4d'].every((m) => Number(document.querySelector<HTMLElement>(`#train-stats tr[data-model='${m}']`)?.dataset.step ?? 0) >= n),
@@ -186,4 +189,30 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
     console.log(`screenshot: ${file}`);
     expect(pageErrors).toEqual([]);
   }, 30_000);
+
+  it('runs on the WebGPU adapter when asked (?backend=webgpu) and generates the same greedy text as on the first page', async () => {
+    const greedy = async (p: Page) => {
+      await p.fill('#prompt', 'The ');
+      await p.fill('#temperature', '0');
+      await p.fill('#max-tokens', '12');
+      await p.click('#generate');
+      await p.waitForSelector('#gen-stats[data-done]', { timeout: 30_000 });
+      return p.locator('#output').textContent();
+    };
+    const first = await greedy(page);
+    const firstBackend = await page.locator('#backend').getAttribute('data-backend');
+
+    const gpuPage = await context.newPage();
+    gpuPage.on('pageerror', (e) => pageErrors.push(e.message));
+    await gpuPage.goto(`${baseUrl}?backend=webgpu`);
+    await gpuPage.waitForFunction(() => document.querySelector<HTMLElement>('#backend')?.dataset.backend, null, { timeout: 30_000 });
+    expect(await gpuPage.locator('#backend').getAttribute('data-backend')).toBe('webgpu');
+    await gpuPage.setInputFiles('#files', ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(checkpoint, f)));
+    await gpuPage.waitForSelector('#model-info[data-loaded]', { timeout: 15_000 });
+    const onGpu = await greedy(gpuPage);
+    console.log(`greedy on ${firstBackend}: ${JSON.stringify(first)}; on webgpu: ${JSON.stringify(onGpu)} (${await gpuPage.locator('#gen-stats').textContent()})`);
+    expect(onGpu).toBe(first);
+    await gpuPage.close();
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -58,27 +58,30 @@ export interface LiveModel {
   parameters: number;
 }
 
+/** The requested models; both start from the same seed and see the same batches. */
 export function createLiveModels(s: TrainSettings): LiveModel[] {
   const dState = 16;
-  const mamba = MambaLM.create({ dModel: s.dModel, nLayer: s.nLayer, vocabSize: TASK_VOCAB, dState, padVocabSizeMultiple: 8 }, { seed: s.seed });
-  const lti = new LtiLM({ vocabSize: TASK_VOCAB, dModel: s.dModel, nLayer: s.nLayer, dState, seed: s.seed });
   const count = (m: Module) => m.parameters().reduce((n, p) => n + p.value.size, 0);
-  return [
-    {
-      name: 'mamba',
-      description: `Mamba (selective scan, S6): d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`,
-      model: mamba as unknown as LogitModel,
-      optimizer: new AdamW(mamba, { lr: s.lr, weightDecay: 0 }),
-      parameters: count(mamba),
-    },
-    {
-      name: 's4d',
-      description: `Same block, LtiMixer (S4D-Lin kernel, FFT conv) instead of the selective scan: d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`,
+  return s.models.map((name): LiveModel => {
+    if (name === 'mamba') {
+      const mamba = MambaLM.create({ dModel: s.dModel, nLayer: s.nLayer, vocabSize: TASK_VOCAB, dState, padVocabSizeMultiple: 8 }, { seed: s.seed });
+      return {
+        name,
+        description: `selective scan: d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`,
+        model: mamba as unknown as LogitModel,
+        optimizer: new AdamW(mamba, { lr: s.lr, weightDecay: 0 }),
+        parameters: count(mamba),
+      };
+    }
+    const lti = new LtiLM({ vocabSize: TASK_VOCAB, dModel: s.dModel, nLayer: s.nLayer, dState, seed: s.seed });
+    return {
+      name,
+      description: `the same block with @ssmjs/s4's LtiMixer (S4D-Lin kernel, FFT convolution) in place of the selective scan: d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`,
       model: lti,
       optimizer: new AdamW(lti, { lr: s.lr, weightDecay: 0 }),
       parameters: count(lti),
-    },
-  ];
+    };
+  });
 }
 
 /** Mean cross-entropy over the asked positions (the markers); every other target is IGNORE_INDEX. */
@@ -119,7 +122,7 @@ export function taskBatches(s: TrainSettings): { train: (step: number) => Synthe
 }
 
 /**
- * Steps both models in turn until `shouldStop()` (checked between steps) or maxSteps; `report` gets each
+ * Steps the models in turn until `shouldStop()` (checked between steps) or maxSteps; `report` gets each
  * step's points. `pause` lets the worker take messages (stop, generate) between steps.
  */
 export async function trainSideBySide(

@@ -56,6 +56,16 @@ async function selfTest(): Promise<void> {
   }
 }
 
+/** The adapter's name when the browser's WebGPU runs on the CPU (SwiftShader, a fallback adapter); null otherwise. */
+async function softwareAdapter(): Promise<string | null> {
+  if (!('gpu' in navigator)) return null;
+  const adapter = await navigator.gpu.requestAdapter().catch(() => null);
+  if (!adapter) return null;
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const name = [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unnamed';
+  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`) ? name : null;
+}
+
 /** The requested backend if it starts and passes the self-test, else the next one down (webgpu → wasm → cpu). */
 async function startBackend(requested: BackendChoice): Promise<void> {
   const notes: string[] = [];
@@ -63,6 +73,13 @@ async function startBackend(requested: BackendChoice): Promise<void> {
   const candidates = requested === 'auto' ? order : order.slice(order.indexOf(requested));
   if (!('gpu' in navigator)) notes.push('this browser exposes no WebGPU (navigator.gpu is missing in workers)');
   for (const candidate of candidates) {
+    if (candidate === 'webgpu' && requested === 'auto') {
+      const software = await softwareAdapter();
+      if (software) {
+        notes.push(`the WebGPU adapter is a software fallback (${software}), slower than WASM here; pick webgpu above to use it anyway`);
+        continue;
+      }
+    }
     try {
       const name = await setBackend(candidate);
       await selfTest();
@@ -217,7 +234,6 @@ async function train(settings: TrainSettings): Promise<void> {
   post({
     type: 'train-started',
     models: live.map((m) => ({ name: m.name, parameters: m.parameters, description: m.description })),
-    notes: [`Selective Copying: ${settings.numTokens} data tokens scattered in ${settings.seqLen} noise tokens, then ${settings.numTokens} markers; both models see the same batches`],
   });
   try {
     const steps = await trainSideBySide(live, settings, (points) => post({ type: 'train-progress', points }), () => stopTraining, yieldToEvents);
@@ -293,9 +309,15 @@ async function handle(request: Request): Promise<void> {
   }
 }
 
+/** Settles when the backend has started: requests that come earlier wait for it. */
+let backendStarted: Promise<void> | null = null;
+
 self.onmessage = (event: MessageEvent<Request>) => {
   const request = event.data;
-  handle(request).catch((e: unknown) => {
+  let work: Promise<void>;
+  if (request.type === 'init') work = backendStarted = handle(request);
+  else work = (backendStarted ?? Promise.resolve()).catch(() => undefined).then(() => handle(request));
+  work.catch((e: unknown) => {
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     console.error(`[worker] ${request.type} failed on ${getBackend()}:`, e, memory());
     post({ type: 'error', during: request.type, message });
