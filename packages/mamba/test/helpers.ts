@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeEntry, parseSafetensors, tensor, type Tensor } from '@ssmjs/core';
 
+// WebGPU in Node comes from the `webgpu` package (Dawn); without a GPU it runs on SwiftShader (Debian's chromium).
+process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+
 /**
- * Backends the model tests run on. webgpu joins when @ssmjs/selective-scan registers a webgpu scan
- * kernel (today: "selectiveScan: no kernel registered for backend 'webgpu'"); the tests only read
- * tensors asynchronously, as webgpu needs (set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
- * without a GPU).
+ * Backends the model tests run on. The tests only read tensors asynchronously, as webgpu needs;
+ * @ssmjs/selective-scan registers the webgpu scan kernels.
  */
-export const BACKENDS = ['cpu', 'wasm'];
+export const BACKENDS = ['cpu', 'wasm', 'webgpu'];
 
 export const fixtureDir = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
