@@ -1,0 +1,174 @@
+// WebGPU selective scan on the GPU machine: forward and backward at batch 1 and 16 (L 2048, d_inner 1536,
+// N 16 by default), with and without subgroups, timed with onSubmittedWorkDone around many dispatches
+// after a warm-up (median of samples). Reports ms, GB/s (bytes of u, delta, B, C, z, y in and out; the
+// backward adds dy and the gradients), state updates per second (batch·dim·L·N / time), and the GB/s of
+// an elementwise kernel on the same GPU next to them. Checks the kernels against the cpu kernel first
+// (a small shape). With --torch FILE (JSON of tooling/bench/scan_torch.py, same run) it prints ratios.
+//
+// On the GPU machine (see ../shared/device/README.md), from the repository root:
+//   npx esbuild packages/selective-scan/bench/scan-webgpu.ts --bundle --platform=node --format=esm \
+//     --external:webgpu --ignore-annotations --outfile=.device/scan-webgpu.mjs
+//   source .device/env.sh && python3 tooling/bench/scan_torch.py > $OUT/scan-torch.json \
+//     && node .device/scan-webgpu.mjs --torch $OUT/scan-torch.json --out $OUT/scan-webgpu.json
+// Here, on SwiftShader (slow; small sizes): VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
+//   node .device/scan-webgpu.mjs --batches 1 --L 64 --dim 64 --samples 2 --reps 2
+import { readFileSync, writeFileSync } from 'node:fs';
+import { create, globals } from 'webgpu';
+import { abs, add, neg, randn, registerBackend, runKernel, setBackend, tensor, toBackend, WebGpuBackend, type Tensor } from '@ssmjs/core';
+import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, selectiveScan } from '../src/index';
+import type { ScanAttrs } from '../src/kernels/contract';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const batches = option('batches', '1,16').split(',').map(Number);
+const L = Number(option('L', '2048'));
+const dim = Number(option('dim', '1536'));
+const N = Number(option('N', '16'));
+const samples = Number(option('samples', '7'));
+const reps = Number(option('reps', '20'));
+const torchFile = option('torch', '');
+const outFile = option('out', '');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Seconds per call of `run`: warm-up, then `samples` timings of `reps` calls each, median. */
+async function time(backend: WebGpuBackend, run: () => void): Promise<number> {
+  for (let i = 0; i < 3; i++) run();
+  await backend.sync();
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) run();
+    await backend.sync();
+    times.push((performance.now() - t0) / 1000 / reps);
+  }
+  return median(times);
+}
+
+/** Mamba-like inputs: A negative, Δ through softplus, with D, z and deltaBias (the full fused path). */
+function inputs(batch: number, d: number, n: number, l: number, seed: number): Tensor[] {
+  const magnitude = abs(randn([d, n], { seed: seed + 2 }));
+  const A = neg(add(magnitude, 0.2));
+  magnitude.dispose();
+  return [
+    randn([batch, d, l], { seed }),
+    randn([batch, d, l], { seed: seed + 1, mean: -1, std: 0.5 }),
+    A,
+    randn([batch, n, l], { seed: seed + 3 }),
+    randn([batch, n, l], { seed: seed + 4 }),
+    randn([d], { seed: seed + 5 }),
+    randn([batch, d, l], { seed: seed + 6 }),
+    randn([d], { seed: seed + 7, std: 0.3 }),
+  ];
+}
+
+const ATTRS: ScanAttrs = { hasD: true, hasZ: true, hasDeltaBias: true, hasInitialState: false, deltaSoftplus: true, chunkSize: 64 };
+
+async function maxError(got: Tensor, want: Tensor): Promise<number> {
+  const [g, w] = [await got.data(), await want.data()];
+  let scale = 0;
+  for (let i = 0; i < w.length; i++) scale = Math.max(scale, Math.abs(w[i]));
+  let worst = 0;
+  for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]) / (scale || 1));
+  return Number.isNaN(worst) ? Infinity : worst;
+}
+
+/** Forward and backward outputs on `name` against cpu, on a shape with two forward tiles and two channel blocks. */
+async function check(name: string): Promise<Record<string, number>> {
+  await setBackend('cpu');
+  const small = inputs(2, 40, N, 1500, 11);
+  const dy = randn([2, 40, 1500], { seed: 99 });
+  const dLast = randn([2, 40, N], { seed: 98 });
+  const forward = (xs: Tensor[]) => runKernel(SCAN_KERNEL, xs, ATTRS);
+  const backward = (xs: Tensor[], f: Tensor[], g: Tensor, s: Tensor) => runKernel(SCAN_BACKWARD_KERNEL, [...xs, f[2], g, s], ATTRS);
+  const want = forward(small);
+  const wantGrads = backward(small, want, dy, dLast);
+  await setBackend(name);
+  const moved: Tensor[] = [];
+  for (const t of [...small, dy, dLast]) moved.push(await toBackend(t, name));
+  const got = forward(moved.slice(0, 8));
+  const gotGrads = backward(moved.slice(0, 8), got, moved[8], moved[9]);
+  const labels = ['du', 'ddelta', 'dA', 'dB', 'dC', 'dD', 'dz', 'dDeltaBias'];
+  const errors: Record<string, number> = { y: await maxError(got[0], want[0]), lastState: await maxError(got[1], want[1]) };
+  for (let i = 0; i < labels.length; i++) errors[labels[i]] = await maxError(gotGrads[i], wantGrads[i]);
+  for (const t of [...small, dy, dLast, ...want, ...wantGrads, ...moved, ...got, ...gotGrads]) t.dispose();
+  return errors;
+}
+
+Object.assign(globalThis, globals);
+const gpu = create([]);
+// Both on the same GPU object (Dawn in Node tears a device down when its GPU object is collected).
+registerBackend('webgpu', () => WebGpuBackend.create({ gpu, powerPreference: 'high-performance' }), 2);
+registerBackend('webgpu-no-subgroups', () => WebGpuBackend.create({ gpu, subgroups: false, powerPreference: 'high-performance' }), -10);
+
+const results: Record<string, unknown> = { shape: { L, dim, N, chunkSize: ATTRS.chunkSize }, runs: [] as unknown[] };
+for (const name of ['webgpu', 'webgpu-no-subgroups']) {
+  await setBackend(name);
+  const backend = await selectiveScanBackend(name);
+  const errors = await check(name);
+  console.log(`${name}: subgroups ${backend.subgroups}; max error vs cpu`, Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', '));
+  for (const batch of batches) {
+    await setBackend(name);
+    const xs = inputs(batch, dim, N, L, 1);
+    const dy = randn([batch, dim, L], { seed: 20 });
+    const dLast = randn([batch, dim, N], { seed: 21 });
+    const saved = runKernel(SCAN_KERNEL, xs, ATTRS);
+    const forwardS = await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((t) => t.dispose()));
+    const backwardS = await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((t) => t.dispose()));
+    // Memory-bound reference on the same GPU: one read and one write of u's size.
+    const copyS = await time(backend, () => neg(xs[0]).dispose());
+    const big = batch * dim * L * 4;
+    const small = batch * N * L * 4;
+    const forwardBytes = 4 * big + 2 * small; // u, delta, z in; y out; B, C in
+    const backwardBytes = 7 * big + 4 * small; // u, delta, z, dy in; du, ddelta, dz out; B, C in; dB, dC out
+    const updates = batch * dim * L * N;
+    const run = {
+      backend: name,
+      batch,
+      forwardMs: forwardS * 1e3,
+      backwardMs: backwardS * 1e3,
+      forwardGBs: forwardBytes / forwardS / 1e9,
+      backwardGBs: backwardBytes / backwardS / 1e9,
+      forwardUpdatesPerS: updates / forwardS,
+      backwardUpdatesPerS: updates / backwardS,
+      backwardOverForward: backwardS / forwardS,
+      elementwiseGBs: (2 * big) / copyS / 1e9,
+    };
+    (results.runs as unknown[]).push(run);
+    console.log(
+      `${name} B=${batch}: forward ${run.forwardMs.toFixed(3)} ms (${run.forwardGBs.toFixed(0)} GB/s, ${(run.forwardUpdatesPerS / 1e9).toFixed(1)} G updates/s), ` +
+        `backward ${run.backwardMs.toFixed(3)} ms (${run.backwardGBs.toFixed(0)} GB/s, ×${run.backwardOverForward.toFixed(2)} forward); ` +
+        `elementwise neg ${run.elementwiseGBs.toFixed(0)} GB/s`,
+    );
+    for (const t of [...xs, dy, dLast, ...saved]) t.dispose();
+  }
+}
+
+/** The backend instance behind `name`, through the public API (a probe tensor). */
+async function selectiveScanBackend(name: string): Promise<WebGpuBackend> {
+  const probe = tensor([0], [1]);
+  const moved = await toBackend(probe, name);
+  const backend = moved.backend as WebGpuBackend;
+  probe.dispose();
+  moved.dispose();
+  return backend;
+}
+
+if (torchFile) {
+  const torch = JSON.parse(readFileSync(torchFile, 'utf8')) as { runs: { batch: number; forwardMs: number; backwardMs?: number }[] };
+  results.torch = torch;
+  for (const run of results.runs as { backend: string; batch: number; forwardMs: number; backwardMs: number }[]) {
+    const ref = torch.runs.find((r) => r.batch === run.batch);
+    if (!ref) continue;
+    const line = `${run.backend} B=${run.batch}: ×${(ref.forwardMs / run.forwardMs).toFixed(0)} PyTorch's sequential forward` +
+      (ref.backwardMs ? `, ×${(ref.backwardMs / run.backwardMs).toFixed(0)} its backward` : '');
+    console.log(line);
+  }
+}
+void selectiveScan; // the public op the kernels serve; imported so the bundle registers them
+if (outFile) writeFileSync(outFile, JSON.stringify(results, null, 2));
+console.log(JSON.stringify(results));
+process.exit(0);
