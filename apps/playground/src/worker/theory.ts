@@ -5,7 +5,8 @@
 import { Generator, noGrad, tidy } from '@ssmjs/core';
 import { hippo, s4dInit, s4dKernel, type S4DKind } from '@ssmjs/hippo';
 import type { Theory } from '../protocol';
-import type { LtiLM } from './train';
+import type { MambaLM } from '@ssmjs/mamba';
+import { ltiMixerOf } from './train';
 
 /** Kernels of one channel with N = 16 (few enough modes to see their oscillations) and Δ = 4/L; C ~ N(0, 1), seeded. */
 function initKernels(L: number): Theory['kernels'] {
@@ -24,9 +25,9 @@ function initKernels(L: number): Theory['kernels'] {
 }
 
 /** The first channels' kernels of the trained baseline's first mixer, [L] each. */
-async function trainedKernels(model: LtiLM | null, L: number): Promise<Theory['trainedKernels']> {
+async function trainedKernels(model: MambaLM | null, L: number): Promise<Theory['trainedKernels']> {
   if (!model) return [];
-  const kernel = noGrad(() => tidy(() => model.mixers.at(0).ssm.kernel(L)));
+  const kernel = noGrad(() => tidy(() => ltiMixerOf(model, 0).ssm.kernel(L)));
   try {
     const values = Float32Array.from(await kernel.data());
     const channels = Math.min(4, kernel.shape[0]);
@@ -36,7 +37,7 @@ async function trainedKernels(model: LtiLM | null, L: number): Promise<Theory['t
   }
 }
 
-export async function theoryPlots(hippoN: number, kernelLength: number, trained: LtiLM | null): Promise<Theory> {
+export async function theoryPlots(hippoN: number, kernelLength: number, trained: MambaLM | null): Promise<Theory> {
   const legs = hippo('legs', hippoN);
   const legt = hippo('legt', hippoN);
   return {

@@ -1,11 +1,8 @@
 /**
  * Live training on the Mamba paper's Selective Copying task: a small Mamba and the same block with an LTI
- * (S4D) mixer from @ssmjs/s4 in place of the selective scan, fed the same batches, one step each in turn.
+ * (S4D) mixer from @ssmjs/s4 in place of the selective scan, fed the same batches.
  */
-import {
-  add, AdamW, clipGradNorm, crossEntropy, dispose, Embedding, matmul, Module, ModuleList, noGrad, reshape, RMSNorm, argmax, tensor, tidy,
-  valueAndGradsOf, type Tensor,
-} from '@ssmjs/core';
+import { AdamW, argmax, clipGradNorm, crossEntropy, dispose, noGrad, reshape, tensor, tidy, valueAndGradsOf, type Module, type Tensor } from '@ssmjs/core';
 import { IGNORE_INDEX, selectiveCopying, syntheticAccuracy, type SyntheticBatch } from '@ssmjs/eval';
 import { MambaLM } from '@ssmjs/mamba';
 import { LtiMixer } from '@ssmjs/s4';
@@ -14,78 +11,48 @@ import type { TrainedModelName, TrainPoint, TrainSettings } from '../protocol';
 /** Selective Copying's vocabulary in the paper: noise 0, data 1…14, marker 15. */
 export const TASK_VOCAB = 16;
 
-/** What the loop needs of a model: logits for ids, and its parameters (a Module) for the optimizer. */
-export interface LogitModel extends Module {
-  forward(ids: Tensor): Tensor;
-}
-
-/**
- * Embedding → n × (RMSNorm → LtiMixer, plus the residual) → RMSNorm → tied head: MambaLM's layout with the
- * S4D mixer, so the two differ only in the mixer's SSM (input-independent Δ, A, B, C versus selective ones).
- */
-export class LtiLM extends Module implements LogitModel {
-  readonly embeddings: Embedding;
-  readonly norms: ModuleList<RMSNorm>;
-  readonly mixers: ModuleList<LtiMixer>;
-  readonly normF: RMSNorm;
-
-  constructor(options: { vocabSize: number; dModel: number; nLayer: number; dState: number; seed: number }) {
-    super();
-    const { vocabSize, dModel, nLayer, dState, seed } = options;
-    this.embeddings = this.registerModule('embeddings', new Embedding(vocabSize, dModel, { std: 0.02, seed }));
-    this.norms = this.registerModule('norms', new ModuleList(Array.from({ length: nLayer }, () => new RMSNorm(dModel))));
-    this.mixers = this.registerModule(
-      'mixers',
-      new ModuleList(Array.from({ length: nLayer }, (_, i) => new LtiMixer({ dModel, dState, kernel: 's4d', seed: seed + 1 + i }))),
-    );
-    this.normF = this.registerModule('norm_f', new RMSNorm(dModel));
-  }
-
-  forward(ids: Tensor): Tensor {
-    return tidy(() => {
-      let hidden = this.embeddings.forward(ids);
-      for (let i = 0; i < this.mixers.length; i++) hidden = add(hidden, this.mixers.at(i).forward(this.norms.at(i).forward(hidden)));
-      return matmul(this.normF.forward(hidden), this.embeddings.weight.value, { transposeB: true });
-    });
-  }
-}
-
 export interface LiveModel {
   name: TrainedModelName;
   description: string;
-  model: LogitModel;
+  model: MambaLM;
   optimizer: AdamW;
   parameters: number;
 }
 
-/** The requested models; both start from the same seed and see the same batches. */
+/**
+ * The requested models, both MambaLM: the selective mixer, or `mixer: 's4d'` (@ssmjs/s4's LtiMixer in the same
+ * block: same norms, residuals, embedding and tied head). Both start from the same seed and see the same batches.
+ */
 export function createLiveModels(s: TrainSettings): LiveModel[] {
   const dState = 16;
-  const count = (m: Module) => m.parameters().reduce((n, p) => n + p.value.size, 0);
   return s.models.map((name): LiveModel => {
-    if (name === 'mamba') {
-      const mamba = MambaLM.create({ dModel: s.dModel, nLayer: s.nLayer, vocabSize: TASK_VOCAB, dState, padVocabSizeMultiple: 8 }, { seed: s.seed });
-      return {
-        name,
-        description: `selective scan: d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`,
-        model: mamba as unknown as LogitModel,
-        optimizer: new AdamW(mamba, { lr: s.lr, weightDecay: 0 }),
-        parameters: count(mamba),
-      };
-    }
-    const lti = new LtiLM({ vocabSize: TASK_VOCAB, dModel: s.dModel, nLayer: s.nLayer, dState, seed: s.seed });
+    const model = MambaLM.create(
+      { dModel: s.dModel, nLayer: s.nLayer, vocabSize: TASK_VOCAB, dState, padVocabSizeMultiple: 8, mixer: name === 'mamba' ? 'mamba' : 's4d' },
+      { seed: s.seed },
+    );
     return {
       name,
-      description: `the same block with @ssmjs/s4's LtiMixer (S4D-Lin kernel, FFT convolution) in place of the selective scan: d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`,
-      model: lti,
-      optimizer: new AdamW(lti, { lr: s.lr, weightDecay: 0 }),
-      parameters: count(lti),
+      description:
+        name === 'mamba'
+          ? `selective scan: d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`
+          : `the same block with @ssmjs/s4's LtiMixer (S4D-Lin kernel, FFT convolution) in place of the selective scan: d_model ${s.dModel}, ${s.nLayer} layers, N ${dState}`,
+      model,
+      optimizer: new AdamW(model, { lr: s.lr, weightDecay: 0 }),
+      parameters: model.parameters().reduce((n, p) => n + p.value.size, 0),
     };
   });
 }
 
+/** The LtiMixer of one layer of an S4D-mixer MambaLM, found by its module path (backbone.layers.{i}.mixer). */
+export function ltiMixerOf(model: MambaLM, layer: number): LtiMixer {
+  let module: Module | undefined = model;
+  for (const name of ['backbone', 'layers', String(layer), 'mixer']) module = module?.namedChildren().get(name);
+  if (!(module instanceof LtiMixer)) throw new Error(`the model has no LtiMixer at backbone.layers.${layer}.mixer (its mixer is '${model.config.mixer}')`);
+  return module;
+}
+
 /** Mean cross-entropy over the asked positions (the markers); every other target is IGNORE_INDEX. */
-function taskLoss(model: LogitModel, ids: Tensor, targets: Tensor, b: SyntheticBatch): Tensor {
+function taskLoss(model: MambaLM, ids: Tensor, targets: Tensor, b: SyntheticBatch): Tensor {
   return crossEntropy(reshape(model.forward(ids), [b.batch * b.length, TASK_VOCAB]), targets, { ignoreIndex: IGNORE_INDEX });
 }
 

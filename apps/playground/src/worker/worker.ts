@@ -12,7 +12,7 @@ import { transferablesOf } from '../protocol';
 import { DELTA_SOURCE, deltasOf, stateNormsOf } from './inspect';
 import { theoryPlots } from './theory';
 import { tokenizerFromJSON } from './tokenizers';
-import { createLiveModels, LtiLM, taskBatches, trainSideBySide, type LiveModel } from './train';
+import { createLiveModels, taskBatches, trainSideBySide, type LiveModel } from './train';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -37,7 +37,7 @@ function yieldToEvents(): Promise<void> {
  */
 async function selfTest(): Promise<void> {
   const model = MambaLM.create({ dModel: 8, nLayer: 1, vocabSize: 16, dState: 4 }, { seed: 1 });
-  const lti = new LtiLM({ vocabSize: 16, dModel: 8, nLayer: 1, dState: 4, seed: 1 });
+  const lti = MambaLM.create({ dModel: 8, nLayer: 1, vocabSize: 16, dState: 4, mixer: 's4d' }, { seed: 1 });
   const ids = tensor(Int32Array.from({ length: 8 }, (_, i) => i), [1, 8], 'int32');
   try {
     const { loss, grads } = valueAndGradsOf(model, () => model.loss(ids));
@@ -252,7 +252,7 @@ function inspectedModel(target: InspectTarget): { model: MambaLM; tokenizer: Tex
   }
   const mamba = live?.find((m) => m.name === 'mamba');
   if (!mamba) throw new Error('train first: the live-trained Mamba does not exist yet');
-  return { model: mamba.model as unknown as MambaLM, tokenizer: null };
+  return { model: mamba.model, tokenizer: null };
 }
 
 async function inspect(target: InspectTarget, text: string): Promise<void> {
@@ -303,7 +303,7 @@ async function handle(request: Request): Promise<void> {
       return inspect(request.target, request.text);
     case 'theory': {
       const s4d = live?.find((m) => m.name === 's4d');
-      post({ type: 'theory', theory: await theoryPlots(request.hippoN, request.kernelLength, s4d ? (s4d.model as LtiLM) : null) });
+      post({ type: 'theory', theory: await theoryPlots(request.hippoN, request.kernelLength, s4d ? s4d.model : null) });
       return;
     }
   }
