@@ -16,11 +16,24 @@ export interface BenchResult {
   minMs: number;
   maxMs: number;
   samples: number[];
+  /**
+   * Median CPU time of the whole process per run (Node only): steadier than wall time on a shared machine,
+   * but it adds up every thread, so compare it only between single-threaded variants.
+   */
+  cpuMedianMs?: number;
   /** Work per run (e.g. FLOPs, bytes, tokens) and its unit, for throughput. */
   work?: { amount: number; unit: string };
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Process CPU time in ms where the runtime exposes it (Node's `process.cpuUsage`), else undefined. */
+function cpuNow(): number | undefined {
+  const proc = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (!proc?.cpuUsage) return undefined;
+  const { user, system } = proc.cpuUsage();
+  return (user + system) / 1000;
+}
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,13 +50,19 @@ export async function bench(
   const { warmup = 2, repeats = 10, maxTimeMs = 10_000, minRepeats = 3 } = options;
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
+  const cpuSamples: number[] = [];
   const start = now();
   while (samples.length < repeats && (samples.length < minRepeats || now() - start < maxTimeMs)) {
+    const c0 = cpuNow();
     const t0 = now();
     await fn();
     samples.push(now() - t0);
+    const c1 = cpuNow();
+    if (c0 !== undefined && c1 !== undefined) cpuSamples.push(c1 - c0);
   }
-  return { name, medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), samples, work: options.work };
+  const result: BenchResult = { name, medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), samples, work: options.work };
+  if (cpuSamples.length === samples.length) result.cpuMedianMs = median(cpuSamples);
+  return result;
 }
 
 /** Throughput of a result in its work unit per second. */

@@ -194,4 +194,12 @@ describe('bench harness', () => {
     expect(fast.medianMs).toBeLessThan(slow.medianMs);
     expect(formatBenchTable([slow, fast], 'slow')).toMatch(/\| fast \|.*×/);
   });
+
+  it('measures CPU time beside wall time in Node (busy work costs CPU, waiting does not)', async () => {
+    const busy = await bench('busy', () => { let s = 0; for (let i = 0; i < 3e7; i++) s += Math.sqrt(i); return s; }, { warmup: 0, repeats: 3 });
+    const idle = await bench('idle', () => new Promise((resolve) => setTimeout(resolve, 20)), { warmup: 0, repeats: 3 });
+    expect(busy.cpuMedianMs).toBeGreaterThan(5);
+    expect(idle.cpuMedianMs).toBeLessThan(5);
+    expect(idle.medianMs).toBeGreaterThan(15);
+  });
 });
