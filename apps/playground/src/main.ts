@@ -389,7 +389,7 @@ function onResponse(r: Response, role: WorkerRole): void {
     case 'loaded': {
       const s = r.summary;
       const info = $('model-info');
-      info.textContent = `Loaded ${s.label}: Mamba, ${s.nLayer} layers, d_model ${s.dModel}, N ${s.dState}, vocab ${s.vocabSize}, ${(s.parameters / 1000).toFixed(1)}k parameters; tokenizer: ${s.tokenizer}.`;
+      info.textContent = `Loaded ${s.label}: ${s.mixer === 'mamba' ? 'Mamba' : `${s.mixer.toUpperCase()} mixer in the Mamba block`}, ${s.nLayer} layers, d_model ${s.dModel}, N ${s.dState}, vocab ${s.vocabSize}, ${(s.parameters / 1000).toFixed(1)}k parameters; tokenizer: ${s.tokenizer}.`;
       info.dataset.loaded = 'true';
       $<HTMLButtonElement>('generate').disabled = generating;
       return;

@@ -71,6 +71,8 @@ export interface TrainPoint {
 
 export interface ModelSummary {
   label: string;
+  /** The blocks' mixer: 'mamba' (selective) or an LTI one ('s4d', 's4'). */
+  mixer: string;
   parameters: number;
   dModel: number;
   nLayer: number;

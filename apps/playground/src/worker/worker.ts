@@ -153,6 +153,7 @@ async function load(source: CheckpointSource): Promise<void> {
     tokenizer: tok?.tokenizer ?? null,
     summary: {
       label,
+      mixer: c.mixer,
       parameters: model.parameters().reduce((n, p) => n + p.value.size, 0),
       dModel: c.dModel,
       nLayer: c.nLayer,
