@@ -40,6 +40,8 @@ program
   .option('--d-state <n>', 'SSM state size N', int('--d-state'), 16)
   .option('--expand <n>', 'mixer expansion (d_inner = expand · d_model)', int('--expand'), 2)
   .option('--d-conv <n>', 'causal conv width', int('--d-conv'), 4)
+  .addOption(new Option('--arch <name>', "the block's mixer: mamba (selective S6 scan), s4d or s4 (LTI, from @ssmjs/s4)").choices(['mamba', 's4', 's4d']).default('mamba'))
+  .option('--no-gate', "don't multiply the mixer's output by SiLU(z) (the paper's no-gating ablation)")
   .option('--steps <n>', 'optimizer steps', int('--steps'), 600)
   .option('--batch-size <n>', 'sequences per step', int('--batch-size'), 8)
   .option('--seq-len <n>', 'tokens per sequence', int('--seq-len'), 128)
@@ -86,7 +88,9 @@ program
   .option('--data <path|brown>', 'text to score (bits per byte, perplexities)')
   .addOption(new Option('--task <name>', 'a task').choices(['hellaswag', 'piqa', 'arc', 'winogrande', 'lambada', 'selective-copying', 'induction-heads', 'mqar']))
   .option('--task-file <jsonl>', 'records of an lm-eval task in its dataset layout')
-  .option('--lengths <list>', 'synthetic tasks: comma-separated sequence lengths to test (recurrent path)', '256')
+  .option('--lengths <list>', 'synthetic tasks: comma-separated sequence lengths to test, e.g. 256,1024,1048576', '256')
+  .option('--chunk <n>', 'synthetic tasks: tokens per prefill chunk (memory stays at one chunk plus the state)', int('--chunk'), 4096)
+  .option('--eval-batch <n>', 'synthetic tasks: test sequences per length (default 32 for selective copying, 16 otherwise)', int('--eval-batch'))
   .option('--limit <n>', 'at most n documents', int('--limit'))
   .option('--max-length <n>', 'context window for scoring', int('--max-length'), 1024)
   .option('--json <file>', 'also write the results as JSON')
@@ -97,6 +101,7 @@ program
   .command('bench')
   .description("run the packages' benchmarks and print one table of ratios measured in this run")
   .option('--quick', 'smaller sizes', false)
+  .option('--only <sections>', 'comma-separated sections: scan, matmul, model, train, tokenizer')
   .action(runBench);
 
 program.parseAsync().catch((e: unknown) => {

@@ -14,6 +14,8 @@ import { lineChartSvg } from './plot';
 import { buildTokenizer, END_OF_TEXT, loadTokenizerFile, type TokenizerChoice } from './tokenizers';
 
 export type SyntheticTask = 'selective-copying' | 'induction-heads' | 'mqar';
+/** The block's sequence mixer: Mamba's selective scan (S6), or an LTI one (S4D diagonal, S4 DPLR) in the same block. */
+export type Architecture = 'mamba' | 's4' | 's4d';
 
 export interface TrainOptions {
   /** 'brown', a text file or directory, or a synthetic task. */
@@ -27,6 +29,10 @@ export interface TrainOptions {
   dState: number;
   expand: number;
   dConv: number;
+  /** Mixer of each block (default 'mamba'). */
+  arch?: Architecture;
+  /** Multiply the mixer's output by SiLU(z) (default true); false is the paper's "no gate" ablation. */
+  gate?: boolean;
   steps: number;
   batchSize: number;
   seqLen: number;
@@ -66,7 +72,9 @@ export class TrainingError extends Error {
 }
 
 /** Options that must match to continue a run (sizes and data); others may change on resume. */
-const STRUCTURAL = ['data', 'task', 'tokenizer', 'dModel', 'nLayer', 'dState', 'expand', 'dConv', 'batchSize', 'seqLen', 'seed', 'steps'] as const;
+const STRUCTURAL = ['data', 'task', 'tokenizer', 'dModel', 'nLayer', 'dState', 'expand', 'dConv', 'arch', 'gate', 'batchSize', 'seqLen', 'seed', 'steps'] as const;
+/** Values of options that older checkpoints did not record. */
+const STRUCTURAL_DEFAULTS: Partial<Record<(typeof STRUCTURAL)[number], unknown>> = { arch: 'mamba', gate: true };
 
 interface Dataset {
   tokenizer: TextTokenizer | null;
@@ -90,10 +98,12 @@ export async function train(options: TrainOptions, reporter: TrainReporter): Pro
   let state: TrainerState | null = null;
   if (resumeFrom) {
     state = await readTrainerState(resumeFrom);
-    const different = STRUCTURAL.filter((k) => JSON.stringify(state!.options[k]) !== JSON.stringify(options[k]));
+    const was = (k: (typeof STRUCTURAL)[number]) => JSON.stringify(state!.options[k] ?? STRUCTURAL_DEFAULTS[k]);
+    const now = (k: (typeof STRUCTURAL)[number]) => JSON.stringify(options[k] ?? STRUCTURAL_DEFAULTS[k]);
+    const different = STRUCTURAL.filter((k) => was(k) !== now(k));
     if (different.length) {
       throw new TrainingError(
-        `--resume: the checkpoint in ${resumeFrom} was trained with other settings: ${different.map((k) => `${k} ${JSON.stringify(state!.options[k])} (now ${JSON.stringify(options[k])})`).join(', ')}`,
+        `--resume: the checkpoint in ${resumeFrom} was trained with other settings: ${different.map((k) => `${k} ${was(k)} (now ${now(k)})`).join(', ')}`,
       );
     }
   }
@@ -107,13 +117,18 @@ export async function train(options: TrainOptions, reporter: TrainReporter): Pro
     expand: options.expand,
     dConv: options.dConv,
     padVocabSizeMultiple: 8,
+    mixer: options.arch ?? 'mamba',
+    gated: options.gate ?? true,
+    // S4's kernel is defined up to a length: the longest training sequence.
+    lMax: options.arch === 's4' ? trainingLength(options) : undefined,
   });
   const model = resumeFrom ? await MambaLM.fromPretrained(resumeFrom) : MambaLM.create(config, { seed: options.seed });
   const optimizer = new AdamW(model, { lr: options.lr, weightDecay: options.weightDecay });
   if (resumeFrom) await loadOptimizerState(resumeFrom, optimizer);
   const schedule = warmupCosine({ lr: options.lr, minLr: options.minLr, warmupSteps: Math.min(options.warmupSteps, options.steps), totalSteps: options.steps });
   const nParams = model.parameters().reduce((n, p) => n + p.value.size, 0);
-  reporter.log(`model: Mamba d_model ${options.dModel}, ${options.nLayer} layers, d_state ${options.dState}, vocab ${config.vocabSize}: ${(nParams / 1e6).toFixed(2)} M parameters`);
+  const archName = { mamba: 'Mamba (S6)', s4d: 'Mamba block with S4D', s4: 'Mamba block with S4' }[options.arch ?? 'mamba'];
+  reporter.log(`model: ${archName}${options.gate === false ? ' without gate' : ''}, d_model ${options.dModel}, ${options.nLayer} layers, d_state ${options.dState}, vocab ${config.vocabSize}: ${(nParams / 1e6).toFixed(2)} M parameters`);
 
   let step = state?.step ?? 0;
   let tokensSeen = state?.tokensSeen ?? 0;
@@ -220,6 +235,14 @@ export async function train(options: TrainOptions, reporter: TrainReporter): Pro
   model.dispose();
   optimizer.dispose();
   return { evalName: lastEval.name, evalValue: lastEval.value, step };
+}
+
+/** Tokens per training sequence. */
+function trainingLength(options: TrainOptions): number {
+  if (options.task === 'selective-copying') return options.taskLength + options.taskTokens;
+  if (options.task === 'induction-heads') return options.taskLength;
+  if (options.task === 'mqar') return 4 * options.taskTokens;
+  return options.seqLen;
 }
 
 async function loadDataset(options: TrainOptions, resumeFrom: string | null): Promise<Dataset> {

@@ -2,9 +2,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { setBackend } from '@ssmjs/core';
+import { inductionHeads, selectiveCopying } from '@ssmjs/eval';
 import { MambaLM } from '@ssmjs/mamba';
+import { chunkedSyntheticAccuracy } from '../src/commands/eval';
 import { quietReporter } from '../src/reporter';
-import { train, type TrainOptions } from '../src/train';
+import { syntheticAccuracyOf, train, type TrainOptions } from '../src/train';
 
 const corpus = Array.from({ length: 40 }, (_, i) => `Document ${i}. The quick brown fox jumps over the lazy dog ${i % 7} times, and the cat watches.\n`).join('');
 
@@ -66,6 +69,43 @@ describe('ssm train', () => {
     const result = await train(o, quietReporter());
     expect(result.evalName).toBe('accuracy');
     expect(result.evalValue).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each([
+    ['s4d', true],
+    ['s4', true],
+    ['mamba', false],
+  ] as const)('--arch %s (gate %s) trains the synthetic task, saves that architecture, and resumes only as it', async (arch, gate) => {
+    const o = await options({ task: 'selective-copying', arch, gate, steps: 8, evalEvery: 8, saveEvery: 8, taskLength: 16, taskTokens: 4, lr: 1e-2 });
+    await train(o, quietReporter());
+    const l = await losses(o.out);
+    expect(l.slice(-3).reduce((a, b) => a + b) / 3).toBeLessThan(l.slice(0, 3).reduce((a, b) => a + b) / 3);
+    const ckpt = join(o.out, 'checkpoint');
+    const config = JSON.parse(await readFile(join(ckpt, 'config.json'), 'utf8'));
+    expect(config.mixer).toBe(arch);
+    expect(config.gated).toBe(gate);
+    if (arch === 's4') expect(config.l_max).toBe(20); // the training length: 16 + 4
+    const model = await MambaLM.fromPretrained(ckpt);
+    expect(model.config.mixer).toBe(arch);
+    model.dispose();
+    const other = arch === 'mamba' ? 's4d' : 'mamba';
+    await expect(train({ ...o, arch: other, steps: 10, resume: true }, quietReporter())).rejects.toThrow(new RegExp(`arch "${arch}" \\(now "${other}"\\)`));
+  });
+});
+
+describe('ssm eval on synthetic tasks: chunked prefill', () => {
+  it.each([['mamba'], ['s4d']] as const)('%s: accuracy through chunks of 7 equals the parallel path over whole sequences', async (mixer) => {
+    await setBackend('cpu');
+    const model = MambaLM.create({ dModel: 16, nLayer: 2, vocabSize: 16, dState: 8, padVocabSizeMultiple: 8, mixer }, { seed: 1 });
+    for (const batch of [
+      selectiveCopying({ batch: 8, seqLen: 24, numTokens: 6, vocabSize: 16, seed: 2 }),
+      inductionHeads({ batch: 64, length: 30, vocabSize: 16, seed: 3 }),
+    ]) {
+      const parallel = await syntheticAccuracyOf(model, batch);
+      const chunked = await chunkedSyntheticAccuracy(model, batch, 7);
+      expect(chunked.accuracy).toBe(parallel.value);
+    }
+    model.dispose();
   });
 });
 

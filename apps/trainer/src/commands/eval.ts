@@ -1,12 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { logSoftmax, noGrad, tensor, tidy } from '@ssmjs/core';
+import { logSoftmax, memory, noGrad, tensor, tidy } from '@ssmjs/core';
 import {
   corpusMetrics, countWords, evaluateLambada, evaluateMultipleChoice, formatResults, inductionHeads, loglikelihoodRolling,
-  multipleChoiceTasks, parseJsonl, selectiveCopying, associativeRecall, utf8Bytes, type MultipleChoiceTask, type ScoringModel,
+  multipleChoiceTasks, parseJsonl, selectiveCopying, associativeRecall, utf8Bytes, IGNORE_INDEX, type MultipleChoiceTask, type ScoringModel,
+  type SyntheticBatch,
 } from '@ssmjs/eval';
 import type { MambaLM } from '@ssmjs/mamba';
 import { brownCorpus, splitDocuments, textDocuments } from '../data';
-import { syntheticAccuracyOf } from '../train';
 import { END_OF_TEXT } from '../tokenizers';
 import { loadCheckpoint } from './load';
 
@@ -16,6 +16,8 @@ interface EvalFlags {
   task?: string;
   taskFile?: string;
   lengths: string;
+  chunk: number;
+  evalBatch?: number;
   limit?: number;
   maxLength: number;
   json?: string;
@@ -36,18 +38,84 @@ export function scoringModel(model: MambaLM, maxLength: number): ScoringModel {
   };
 }
 
+/**
+ * Accuracy at the asked positions of a synthetic batch, run through `prefill` chunk by chunk with one cache:
+ * memory stays at one chunk's activations plus the fixed-size state, however long the sequences, and
+ * logits are made for every position only in chunks that hold an asked one.
+ */
+export async function chunkedSyntheticAccuracy(model: MambaLM, b: SyntheticBatch, chunk: number): Promise<{ accuracy: number; peakLiveBytes: number }> {
+  const V = model.config.vocabSize;
+  const cache = model.createCache(b.batch);
+  let asked = 0;
+  let right = 0;
+  let peakLiveBytes = 0;
+  try {
+    for (let start = 0; start < b.length; start += chunk) {
+      const len = Math.min(chunk, b.length - start);
+      const ids = new Int32Array(b.batch * len);
+      let hasAsked = false;
+      for (let r = 0; r < b.batch; r++) {
+        const from = r * b.length + start;
+        ids.set(b.inputs.subarray(from, from + len), r * len);
+        if (!hasAsked) hasAsked = b.targets.subarray(from, from + len).some((t) => t !== IGNORE_INDEX);
+      }
+      const input = tensor(ids, [b.batch, len], 'int32');
+      const { logits } = model.prefill(input, { cache, allPositions: hasAsked });
+      input.dispose();
+      peakLiveBytes = Math.max(peakLiveBytes, backendBytes());
+      if (hasAsked) {
+        const values = (await logits.data()) as Float32Array;
+        for (let r = 0; r < b.batch; r++) {
+          for (let t = 0; t < len; t++) {
+            const target = b.targets[r * b.length + start + t];
+            if (target === IGNORE_INDEX) continue;
+            asked++;
+            const row = (r * len + t) * V;
+            let best = 0;
+            // Only the task's tokens compete (the vocabulary is padded to a multiple of 8).
+            for (let v = 1; v < b.vocabSize; v++) if (values[row + v] > values[row + best]) best = v;
+            if (best === target) right++;
+          }
+        }
+      }
+      logits.dispose();
+    }
+  } finally {
+    cache.dispose();
+  }
+  return { accuracy: right / asked, peakLiveBytes };
+}
+
+/** Bytes the backends hold in tensors right now. */
+function backendBytes(): number {
+  return Object.values(memory().backends).reduce((n, b) => n + (b?.bytes ?? 0), 0);
+}
+
+/** The synthetic task's test batch at one length (the same seed for every checkpoint). */
+function syntheticBatch(task: string, length: number, batch: number | undefined): SyntheticBatch {
+  if (task === 'selective-copying') return selectiveCopying({ batch: batch ?? 32, seqLen: length, numTokens: 16, vocabSize: 16, seed: 12345 });
+  if (task === 'induction-heads') return inductionHeads({ batch: batch ?? 16, length, vocabSize: 16, seed: 12345 });
+  return associativeRecall({ batch: batch ?? 32, numPairs: length, numQueries: length, vocabSize: 64, seed: 12345 });
+}
+
 export async function runEval(flags: EvalFlags): Promise<void> {
   const { model, tokenizer } = await loadCheckpoint(flags.checkpoint, flags.backend);
   const rows: { task: string; metric: string; value: number }[] = [];
   if (flags.task === 'selective-copying' || flags.task === 'induction-heads' || flags.task === 'mqar') {
-    for (const length of flags.lengths.split(',').map(Number)) {
-      const batch = flags.task === 'selective-copying'
-        ? selectiveCopying({ batch: 32, seqLen: length, numTokens: 16, vocabSize: 16, seed: 12345 })
-        : flags.task === 'induction-heads'
-          ? inductionHeads({ batch: 16, length, vocabSize: 16, seed: 12345 })
-          : associativeRecall({ batch: 32, numPairs: length, numQueries: length, vocabSize: 64, seed: 12345 });
-      const result = await syntheticAccuracyOf(model, batch);
-      rows.push({ task: `${flags.task}@${length}`, metric: 'accuracy', value: result.value });
+    const lengths = flags.lengths.split(',').map(Number);
+    const bad = lengths.find((n) => !Number.isInteger(n) || n < 4);
+    if (bad !== undefined) throw new Error(`--lengths must be integers ≥ 4 separated by commas, got '${flags.lengths}'`);
+    if (!Number.isInteger(flags.chunk) || flags.chunk < 1) throw new Error(`--chunk must be a positive integer, got ${flags.chunk}`);
+    // S4's kernel exists up to lMax: its first chunk cannot be longer (later chunks step).
+    const chunk = model.config.lMax !== null ? Math.min(flags.chunk, model.config.lMax) : flags.chunk;
+    for (const length of lengths) {
+      const batch = syntheticBatch(flags.task, length, flags.evalBatch);
+      const t0 = performance.now();
+      const { accuracy, peakLiveBytes } = await chunkedSyntheticAccuracy(model, batch, chunk);
+      const seconds = (performance.now() - t0) / 1000;
+      rows.push({ task: `${flags.task}@${length}`, metric: 'accuracy', value: accuracy });
+      rows.push({ task: `${flags.task}@${length}`, metric: 'seconds', value: seconds });
+      console.error(`${flags.task}@${length}: accuracy ${accuracy.toFixed(4)} (${batch.batch} sequences, chunks of ${chunk}, ${seconds.toFixed(1)} s, peak tensor memory ${(peakLiveBytes / 2 ** 20).toFixed(1)} MiB)`);
     }
   } else {
     if (!tokenizer) throw new Error(`${flags.checkpoint} has no tokenizer.json; text evaluation needs one`);
