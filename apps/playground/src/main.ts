@@ -117,7 +117,9 @@ $<HTMLInputElement>('files').addEventListener('change', (e) => {
   if (input.files?.length) void loadFiles(input.files);
 });
 $('load-url').addEventListener('click', () => {
-  const baseUrl = $<HTMLInputElement>('url').value.trim();
+  const typed = $<HTMLInputElement>('url').value.trim();
+  // Relative to the page (the worker's own address is under assets/).
+  const baseUrl = new URL(typed.endsWith('/') ? typed : `${typed}/`, document.baseURI).href;
   $('model-info').textContent = `Loading ${baseUrl}…`;
   send({ type: 'load', source: { kind: 'url', baseUrl } });
 });

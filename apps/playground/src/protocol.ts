@@ -10,6 +10,7 @@ export type TrainedModelName = 'mamba' | 's4d';
 /** A checkpoint as the page hands it over: file contents, or a base URL the worker fetches from. */
 export type CheckpointSource =
   | { kind: 'files'; config: string; weights: ArrayBuffer; tokenizer: string | null; label: string }
+  /** An absolute URL of the folder holding config.json, model.safetensors and (optionally) tokenizer.json. */
   | { kind: 'url'; baseUrl: string };
 
 export interface SamplingSettings {

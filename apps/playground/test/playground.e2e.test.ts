@@ -190,7 +190,7 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 30_000);
 
-  it('runs on the WebGPU adapter when asked (?backend=webgpu) and generates the same greedy text as on the first page', async () => {
+  it('runs on the WebGPU adapter when asked (?backend=webgpu), loads by URL, and generates the same greedy text as on the first page', async () => {
     const greedy = async (p: Page) => {
       await p.fill('#prompt', 'The ');
       await p.fill('#temperature', '0');
@@ -208,8 +208,10 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
     // Starting WebGPU on SwiftShader (shader compiles, the self-test) takes seconds, more on a loaded machine.
     await gpuPage.waitForFunction(() => document.querySelector<HTMLElement>('#backend')?.dataset.backend, null, { timeout: 45_000 });
     expect(await gpuPage.locator('#backend').getAttribute('data-backend')).toBe('webgpu');
-    await gpuPage.setInputFiles('#files', ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(checkpoint, f)));
+    // This page loads the bundled checkpoint by its (relative) URL, the first one loaded files.
+    await gpuPage.click('#load-url');
     await gpuPage.waitForSelector('#model-info[data-loaded]', { timeout: 15_000 });
+    expect(await gpuPage.locator('#model-info').textContent()).toContain('checkpoints/brown-char-tiny/: Mamba, 2 layers');
     const onGpu = await greedy(gpuPage);
     console.log(`greedy on ${firstBackend}: ${JSON.stringify(first)}; on webgpu: ${JSON.stringify(onGpu)} (${await gpuPage.locator('#gen-stats').textContent()})`);
     expect(onGpu).toBe(first);

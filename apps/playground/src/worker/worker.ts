@@ -116,8 +116,7 @@ async function load(source: CheckpointSource): Promise<void> {
   let tokenizerText: string | null;
   let label: string;
   if (source.kind === 'url') {
-    const base = source.baseUrl.endsWith('/') ? source.baseUrl : `${source.baseUrl}/`;
-    const resolved = new URL(base, self.location.href).href;
+    const resolved = source.baseUrl.endsWith('/') ? source.baseUrl : `${source.baseUrl}/`;
     configText = (await fetchText(`${resolved}config.json`, false))!;
     const response = await fetch(`${resolved}model.safetensors`);
     if (!response.ok) throw new Error(`fetching ${resolved}model.safetensors gave HTTP ${response.status}`);
