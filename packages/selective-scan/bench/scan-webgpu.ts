@@ -2,7 +2,7 @@
 // N 16 by default), with and without subgroups, timed with onSubmittedWorkDone around many dispatches
 // after a warm-up (median of samples). Reports ms, GB/s (bytes of u, delta, B, C, z, y in and out; the
 // backward adds dy and the gradients), state updates per second (batch·dim·L·N / time), and the GB/s of
-// an elementwise kernel on the same GPU next to them. Checks the kernels against the cpu kernel first
+// an elementwise kernel on the same GPU next to them, and other tilings of the kernels at the largest batch. Checks the kernels against the cpu kernel first
 // (a small shape). With --torch FILE (JSON of tooling/bench/scan_torch.py, same run) it prints ratios.
 //
 // On the GPU machine (see ../shared/device/README.md), from the repository root:
@@ -17,6 +17,7 @@ import { create, globals } from 'webgpu';
 import { abs, add, neg, randn, registerBackend, runKernel, setBackend, tensor, toBackend, WebGpuBackend, type Tensor } from '@ssmjs/core';
 import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, selectiveScan } from '../src/index';
 import type { ScanAttrs } from '../src/kernels/contract';
+import { setScanTiling, type ScanTiling } from '../src/kernels/webgpu';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -145,6 +146,32 @@ for (const name of ['webgpu', 'webgpu-no-subgroups']) {
     );
     for (const t of [...xs, dy, dLast, ...saved]) t.dispose();
   }
+}
+
+// Other tilings at the largest batch (webgpu with subgroups): where the default stands.
+const FORWARD_TILINGS: Partial<ScanTiling>[] = [{ forwardWorkgroup: 128, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 8 }, { forwardWorkgroup: 64, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 4 }];
+const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backwardItems: 4 }, { backwardWorkgroup: 256, backwardItems: 4 }, { backwardWorkgroup: 128, backwardItems: 2 }];
+{
+  const batch = Math.max(...batches);
+  await setBackend('webgpu');
+  const backend = await selectiveScanBackend('webgpu');
+  const xs = inputs(batch, dim, N, L, 1);
+  const dy = randn([batch, dim, L], { seed: 20 });
+  const dLast = randn([batch, dim, N], { seed: 21 });
+  const saved = runKernel(SCAN_KERNEL, xs, ATTRS);
+  const tilings: Record<string, number> = {};
+  for (const t of FORWARD_TILINGS) {
+    setScanTiling(t);
+    tilings[`forward ${t.forwardWorkgroup}x${t.forwardItems}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
+  }
+  for (const t of BACKWARD_TILINGS) {
+    setScanTiling(t);
+    tilings[`backward ${t.backwardWorkgroup}x${t.backwardItems}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
+  }
+  setScanTiling();
+  results.tilingsMs = { batch, ...tilings };
+  console.log(`other tilings at B=${batch} (ms; default forward 128x8, backward 256x2):`, Object.entries(tilings).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
+  for (const t of [...xs, dy, dLast, ...saved]) t.dispose();
 }
 
 /** The backend instance behind `name`, through the public API (a probe tensor). */

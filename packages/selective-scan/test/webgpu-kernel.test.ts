@@ -2,13 +2,15 @@
  * The webgpu kernels against the cpu kernel on shapes that stress their tiling: odd channel counts,
  * L = 1, L longer than a forward tile (1024 steps) and not a multiple of the chunk, N other than 16,
  * checkpoint spacings longer than a backward tile (512 steps: the backward makes denser ones), more
- * channels than one backward block sums (32 at N = 16). Outputs, lastState and every gradient.
+ * channels than one backward block sums (32 at N = 16). Outputs, lastState and every gradient; also
+ * with small tiles (many tile boundaries).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { add, computeGradients, dispose, keep, mul, setBackend, sum, toBackend, type Tensor } from '@ssmjs/core';
 import { selectiveScan } from '@ssmjs/selective-scan';
 import { maxRelativeError, randomScanInputs, type RandomScanInputs } from './helpers';
 import { useBackend } from './backends';
+import { setScanTiling } from '../src/kernels/webgpu';
 
 const TOLERANCE = 2e-5;
 
@@ -50,12 +52,21 @@ async function moveTo(x: RandomScanInputs, backend: string): Promise<RandomScanI
   return moved as RandomScanInputs;
 }
 
-describe.each(['webgpu', 'webgpu-no-subgroups'])('%s kernels vs cpu', (backend) => {
+// Small tiles (forward 128 steps, backward 128) put many tile boundaries into short sequences.
+const TILINGS = { default: {}, small: { forwardWorkgroup: 128, forwardItems: 1, backwardWorkgroup: 128, backwardItems: 1 } };
+
+describe.each([
+  ['webgpu', 'default'],
+  ['webgpu-no-subgroups', 'default'],
+  ['webgpu', 'small'],
+] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);
+    setScanTiling(TILINGS[tiling]);
   });
+  afterAll(() => setScanTiling());
 
-  it.each(SHAPES.flatMap((shape) => [true, false].map((optional) => [shape.join('×'), optional, shape] as const)))(
+  it.each(SHAPES.filter((shape) => tiling === 'default' || shape[3] > 100).flatMap((shape) => [true, false].map((optional) => [shape.join('×'), optional, shape] as const)))(
     'batch×dim×N×L×chunk %s, optional inputs: %s',
     async (_, optional, [batch, dim, N, L, chunkSize]) => {
       await setBackend('cpu');

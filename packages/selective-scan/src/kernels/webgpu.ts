@@ -8,8 +8,8 @@
 import { registerKernel, type KernelFn, type TensorInfo, type WebGpuBackend, type WebGpuData } from '@ssmjs/core';
 import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, STATE_UPDATE_KERNEL, optionalSlots, scanDims, type ScanAttrs, type StateUpdateAttrs } from './contract';
 import { rowGrid } from './webgpu/common';
-import { BACKWARD_ITEMS, BACKWARD_WORKGROUP, channelsPerBlock, scanBackwardSource, SUM_PARTS_WORKGROUP, sumPartsSource } from './webgpu/backward.wgsl';
-import { FORWARD_ITEMS, FORWARD_WORKGROUP, scanForwardSource, type ScanVariant } from './webgpu/scan.wgsl';
+import { channelsPerBlock, scanBackwardSource, SUM_PARTS_WORKGROUP, sumPartsSource } from './webgpu/backward.wgsl';
+import { scanForwardSource, type ScanVariant } from './webgpu/scan.wgsl';
 import { STEP_WORKGROUP, stateUpdateSource } from './webgpu/step.wgsl';
 import { COPY_WORKGROUP, copySource } from './webgpu/copy.wgsl';
 
@@ -35,8 +35,29 @@ function output(be: WebGpuBackend, shape: number[]): TensorInfo {
   return { dataId: be.allocate('float32', sizeOf(shape)), shape, dtype: 'float32' };
 }
 
-function variantOf(attrs: ScanAttrs, N: number, be: WebGpuBackend, workgroup: number): ScanVariant {
+/**
+ * Workgroup sizes (powers of two) and time steps per invocation. A forward tile is workgroup × items
+ * steps; the backward keeps the state before each of its items per state, so it takes fewer.
+ */
+export interface ScanTiling {
+  forwardWorkgroup: number;
+  forwardItems: number;
+  backwardWorkgroup: number;
+  backwardItems: number;
+}
+
+const DEFAULT_TILING: ScanTiling = { forwardWorkgroup: 128, forwardItems: 8, backwardWorkgroup: 256, backwardItems: 2 };
+let tiling = DEFAULT_TILING;
+
+/** Sets the tiling of later calls (benchmarks compare tilings); no argument restores the default. */
+export function setScanTiling(next: Partial<ScanTiling> = {}): void {
+  tiling = { ...DEFAULT_TILING, ...next };
+}
+
+function variantOf(attrs: ScanAttrs, N: number, be: WebGpuBackend, workgroup: number, items: number): ScanVariant {
   return {
+    workgroup,
+    items,
     N,
     hasD: attrs.hasD,
     hasZ: attrs.hasZ,
@@ -111,7 +132,7 @@ function dispatchForward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     temporary,
   );
   const y = output(be, [batch, dim, L]);
-  const variant = variantOf(attrs, N, be, FORWARD_WORKGROUP);
+  const variant = variantOf(attrs, N, be, tiling.forwardWorkgroup, tiling.forwardItems);
   const z = optional(inputs, slots.z);
   be.dispatch({
     program: program(`forward:${variantKey(variant)}`, () => scanForwardSource(variant)),
@@ -159,7 +180,7 @@ const scanBackward: WebGpuKernel = (inputs, rawAttrs, be) => {
 
   // Tiles start at saved states: a multiple of the checkpoint spacing. Spacings longer than a tile
   // get denser checkpoints from one more forward pass.
-  const capacity = BACKWARD_WORKGROUP * BACKWARD_ITEMS;
+  const capacity = tiling.backwardWorkgroup * tiling.backwardItems;
   let checkpoints: TensorInfo | number = inputs[slots.next];
   let spacing = attrs.chunkSize;
   let checkpointCount = chunks;
@@ -190,7 +211,7 @@ const scanBackward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const parts = batch * blocks * N * L;
   const outs = new Packed(be, [big, big, attrs.hasZ ? big : 0, parts, parts], temporary);
 
-  const variant = variantOf(attrs, N, be, BACKWARD_WORKGROUP);
+  const variant = variantOf(attrs, N, be, tiling.backwardWorkgroup, tiling.backwardItems);
   const z = optional(inputs, slots.z);
   be.dispatch({
     program: program(`backward:${variantKey(variant)}`, () => scanBackwardSource(variant)),

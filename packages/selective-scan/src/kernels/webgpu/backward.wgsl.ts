@@ -1,10 +1,6 @@
 import { bindings, call, enables, MATH, PARAMS, rowEntry, scanMapsSource, scanMemory, wgSumSource } from './common';
 import type { ScanVariant } from './scan.wgsl';
 
-/** Invocations per workgroup and time steps per invocation of the backward (a tile is ≤ their product). */
-export const BACKWARD_WORKGROUP = 256;
-export const BACKWARD_ITEMS = 2;
-
 /** Channels one backward workgroup sums dB and dC over (fewer for large N: their carries live in workgroup memory). */
 export function channelsPerBlock(N: number): number {
   return Math.max(1, Math.min(32, Math.floor(512 / N)));
@@ -29,8 +25,8 @@ export function channelsPerBlock(N: number): number {
  * and of ddelta, dz, partB, partC in \`outs\`]. Bindings: u, delta, dy, BC, [z], side, outs.
  */
 export function scanBackwardSource(v: ScanVariant): string {
-  const size = BACKWARD_WORKGROUP;
-  const items = BACKWARD_ITEMS;
+  const size = v.workgroup;
+  const items = v.items;
   const N = v.N;
   const block = channelsPerBlock(N);
   const list: [string, 'read' | 'read_write'][] = [['us', 'read'], ['deltas', 'read'], ['dys', 'read'], ['BC', 'read']];

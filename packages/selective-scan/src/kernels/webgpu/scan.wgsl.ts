@@ -1,10 +1,9 @@
 import { bindings, call, enables, MATH, PARAMS, rowEntry, scanMapsSource, scanMemory } from './common';
 
-/** Invocations per workgroup and time steps per invocation of the forward: one tile is their product. */
-export const FORWARD_WORKGROUP = 128;
-export const FORWARD_ITEMS = 8;
-
 export interface ScanVariant {
+  /** Invocations per workgroup (a power of two) and time steps per invocation: a tile is their product. */
+  workgroup: number;
+  items: number;
   N: number;
   hasD: boolean;
   hasZ: boolean;
@@ -15,8 +14,8 @@ export interface ScanVariant {
 }
 
 /**
- * Forward scan: one workgroup per (batch, channel). L is cut into tiles of FORWARD_WORKGROUP ×
- * FORWARD_ITEMS steps; in a tile each invocation owns FORWARD_ITEMS consecutive steps. For every state
+ * Forward scan: one workgroup per (batch, channel). L is cut into tiles of workgroup × items
+ * steps; in a tile each invocation owns `items` consecutive steps. For every state
  * n: each invocation composes its steps' maps (exp(Δ·A), Δ·B·u), the workgroup scans those, and each
  * invocation then runs its steps from the state the scan gave it, adding C·h into its outputs. The state
  * after the tile (the same in every invocation) carries into the next tile. Softplus, D and the z gate
@@ -27,8 +26,8 @@ export interface ScanVariant {
  * (\`side\`) so the kernel stays within WebGPU's default of 8 storage buffers per stage.
  */
 export function scanForwardSource(v: ScanVariant): string {
-  const size = FORWARD_WORKGROUP;
-  const items = FORWARD_ITEMS;
+  const size = v.workgroup;
+  const items = v.items;
   const list: [string, 'read' | 'read_write'][] = [['us', 'read'], ['deltas', 'read'], ['Bs', 'read'], ['Cs', 'read']];
   if (v.hasZ) list.push(['zs', 'read']);
   list.push(['ys', 'read_write'], ['side', 'read_write']);
