@@ -71,7 +71,9 @@ function showBackend(name: string, notes: string[]): void {
 function resetAfterRestart(): void {
   trainingIn.clear();
   history.clear();
-  $('model-info').textContent = 'No checkpoint loaded.';
+  $('train-models').innerHTML = '';
+  markLoading('No checkpoint loaded.');
+  setGenerating(false);
   $<HTMLButtonElement>('generate').disabled = true;
   setTrainingButtons(false);
   $('train-stats').querySelector('tbody')!.innerHTML = '';
@@ -79,6 +81,14 @@ function resetAfterRestart(): void {
 }
 
 // ------------------------------------------------------------------------------------------ checkpoint loading
+
+/** The model line says what is happening; `data-loaded` appears again only when this load has finished. */
+function markLoading(text: string): void {
+  const info = $('model-info');
+  info.textContent = text;
+  delete info.dataset.loaded;
+  showError('');
+}
 
 async function loadFiles(files: FileList | File[]): Promise<void> {
   const byName = new Map([...files].map((f) => [f.name, f]));
@@ -89,7 +99,7 @@ async function loadFiles(files: FileList | File[]): Promise<void> {
     return;
   }
   const tokenizer = byName.get('tokenizer.json');
-  $('model-info').textContent = `Loading ${weights.name} (${(weights.size / 1024).toFixed(0)} KiB)…`;
+  markLoading(`Loading ${weights.name} (${(weights.size / 1024).toFixed(0)} KiB)…`);
   const buffer = await weights.arrayBuffer();
   send(
     {
@@ -120,7 +130,7 @@ $('load-url').addEventListener('click', () => {
   const typed = $<HTMLInputElement>('url').value.trim();
   // Relative to the page (the worker's own address is under assets/).
   const baseUrl = new URL(typed.endsWith('/') ? typed : `${typed}/`, document.baseURI).href;
-  $('model-info').textContent = `Loading ${baseUrl}…`;
+  markLoading(`Loading ${baseUrl}…`);
   send({ type: 'load', source: { kind: 'url', baseUrl } });
 });
 
@@ -186,6 +196,7 @@ $('train-start').addEventListener('click', () => {
   history.clear();
   $('train-stats').querySelector('tbody')!.innerHTML = '';
   $('train-models').innerHTML = '';
+  showError('');
   drawTraining();
   setTrainingButtons(true);
   for (const name of ['mamba', 's4d'] as const) {
@@ -278,6 +289,7 @@ $('inspect').addEventListener('click', () => {
   const target = inspectTarget.value as InspectTarget;
   const text = inspectText.value;
   $('delta-caption').textContent = 'computing…';
+  showError('');
   send({ type: 'inspect', target, text });
 });
 $('inspect-layer').addEventListener('change', () => drawInspection());
