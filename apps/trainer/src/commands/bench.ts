@@ -215,12 +215,12 @@ async function modelSection(quick: boolean, rows: Comparison[]): Promise<void> {
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   const MiB = 1024 * 1024;
   console.log(`  memory: weights ${fmt(weightBytes / MiB)} MiB on the backend, peak backend tensors ${fmt(peakBackend / MiB)} MiB, peak process RSS ${fmt(rssMiB)} MiB (whole bench so far)`);
-  // Lower is better for memory: the rate is the inverse so that A / B reads "A needs 1/N of B's memory".
+  // Lower is better for memory: the ratio is A's MiB over B's.
   rows.push({
     measure: `${m} peak memory`,
-    a: { label: 'process RSS, this run', rate: 1 / rssMiB, unit: 'MiB', text: `${fmt(rssMiB)} MiB (backend ${fmt(peakBackend / MiB)})` },
-    b: { label: 'llama.cpp f32 (anchor, mmap)', rate: 1 / ANCHORS.peakMiB, unit: 'MiB', text: `${ANCHORS.peakMiB} MiB` },
-    basis: 'B÷A: above 1 = less memory',
+    a: { label: 'process RSS, this run', rate: rssMiB, unit: 'MiB', text: `${fmt(rssMiB)} MiB (tensors ${fmt(peakBackend / MiB)})` },
+    b: { label: 'llama.cpp f32 (anchor, mmap)', rate: ANCHORS.peakMiB, unit: 'MiB', text: `${ANCHORS.peakMiB} MiB` },
+    basis: 'MiB over MiB: lower is better',
   });
   model.dispose();
 }
@@ -294,5 +294,5 @@ export async function runBench(flags: { quick: boolean; only?: string }): Promis
     }
   }
   printTable(rows);
-  console.log(`\n${((Date.now() - started.getTime()) / 1000).toFixed(0)} s, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')}; backend at the end: ${getBackend().name}`);
+  console.log(`\n${((Date.now() - started.getTime()) / 1000).toFixed(0)} s, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')}; backend at the end: ${getBackend()}`);
 }
