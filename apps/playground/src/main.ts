@@ -229,6 +229,41 @@ function drawTraining(): void {
   lineChart($<HTMLCanvasElement>('loss-chart'), loss, { xLabel: 'step', yLabel: 'loss (nats)', logY: true, empty: 'press Start' });
   lineChart($<HTMLCanvasElement>('accuracy-chart'), accuracy, { xLabel: 'step', yLabel: 'accuracy', yMin: 0, yMax: 1, empty: 'press Start' });
   updateTrainTable();
+  updateTaskExample();
+}
+
+/** The held-out sequence the models are asked about, and each model's latest answers at its markers. */
+function updateTaskExample(): void {
+  const box = $('task-example');
+  box.innerHTML = '';
+  const latest = [...history].map(([name, points]) => [name, [...points].reverse().find((p) => p.example)] as const).filter(([, p]) => p);
+  if (latest.length === 0) return;
+  const chip = (text: string, cls: string) => {
+    const span = document.createElement('span');
+    span.className = `tok ${cls}`;
+    span.textContent = text;
+    return span;
+  };
+  const line = (what: string, chips: HTMLElement[]) => {
+    const row = document.createElement('div');
+    row.className = 'line';
+    const label = document.createElement('span');
+    label.className = 'what';
+    label.textContent = what;
+    row.append(label, ...chips);
+    box.append(row);
+  };
+  const { inputs, expected } = latest[0][1]!.example!;
+  const marker = 15; // Selective Copying's marker: the last id of its 16-token vocabulary
+  line(
+    'held-out input (· noise, ▸ marker)',
+    inputs.map((t) => (t === 0 ? chip('·', 'noise') : t === marker ? chip('▸', 'marker') : chip(String(t), 'data'))),
+  );
+  line('expected at the markers', expected.map((t) => chip(String(t), 'data')));
+  for (const [name, point] of latest) {
+    const { predicted } = point!.example!;
+    line(`${LABELS[name]}, step ${point!.step}`, predicted.map((t, i) => chip(String(t), t === expected[i] ? 'right' : 'wrong')));
+  }
 }
 
 /** Exponential moving average (0.8), so the curve shows the trend through batch noise. */

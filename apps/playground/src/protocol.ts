@@ -67,7 +67,16 @@ export interface TrainPoint {
   loss: number;
   /** Held-out token accuracy at the marker positions, when evaluated at this step. */
   accuracy: number | null;
+  /** With the accuracy: the first held-out sequence, what it asks at the markers, and what the model answered. */
+  example: TaskExample | null;
   stepMs: number;
+}
+
+export interface TaskExample {
+  inputs: number[];
+  /** The data tokens to recall, in order, and the model's argmax at each marker. */
+  expected: number[];
+  predicted: number[];
 }
 
 export interface ModelSummary {

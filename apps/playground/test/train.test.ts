@@ -32,9 +32,13 @@ describe('live training', () => {
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       expect(mean(l.slice(-5))).toBeLessThan(mean(l.slice(0, 5)) - 0.05);
     }
-    const accuracy = await heldOutAccuracy(models[0], data.heldOut);
+    const { accuracy, example } = await heldOutAccuracy(models[0], data.heldOut);
     expect(accuracy).toBeGreaterThanOrEqual(0);
     expect(accuracy).toBeLessThanOrEqual(1);
+    // The example's expected tokens are the data tokens of its noise region, in order.
+    expect(example.inputs).toHaveLength(settings.seqLen + settings.numTokens);
+    expect(example.expected).toEqual(example.inputs.slice(0, settings.seqLen).filter((t) => t !== 0));
+    expect(example.predicted).toHaveLength(settings.numTokens);
     for (const m of models) {
       m.optimizer.dispose();
       m.model.dispose();

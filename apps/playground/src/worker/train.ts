@@ -6,7 +6,7 @@ import { AdamW, argmax, clipGradNorm, crossEntropy, dispose, noGrad, reshape, te
 import { IGNORE_INDEX, selectiveCopying, syntheticAccuracy, type SyntheticBatch } from '@ssmjs/eval';
 import { MambaLM } from '@ssmjs/mamba';
 import { LtiMixer } from '@ssmjs/s4';
-import type { TrainedModelName, TrainPoint, TrainSettings } from '../protocol';
+import type { TaskExample, TrainedModelName, TrainPoint, TrainSettings } from '../protocol';
 
 /** Selective Copying's vocabulary in the paper: noise 0, data 1…14, marker 15. */
 export const TASK_VOCAB = 16;
@@ -72,11 +72,19 @@ export async function trainStep(m: LiveModel, b: SyntheticBatch): Promise<number
   }
 }
 
-/** Token accuracy at the marker positions of a held-out batch (argmax of the logits). */
-export async function heldOutAccuracy(m: LiveModel, b: SyntheticBatch): Promise<number> {
+/**
+ * Token accuracy at the marker positions of a held-out batch (argmax of the logits), and the first sequence's
+ * answers beside what it asks.
+ */
+export async function heldOutAccuracy(m: LiveModel, b: SyntheticBatch): Promise<{ accuracy: number; example: TaskExample }> {
   const predicted = noGrad(() => tidy(() => argmax(m.model.forward(tensor(b.inputs, [b.batch, b.length], 'int32')), 2)));
   try {
-    return syntheticAccuracy(Int32Array.from(await predicted.data()), b).tokenAccuracy;
+    const ids = Int32Array.from(await predicted.data());
+    const asked = Array.from({ length: b.length }, (_, t) => t).filter((t) => b.targets[t] !== IGNORE_INDEX);
+    return {
+      accuracy: syntheticAccuracy(ids, b).tokenAccuracy,
+      example: { inputs: Array.from(b.inputs.subarray(0, b.length)), expected: asked.map((t) => b.targets[t]), predicted: asked.map((t) => ids[t]) },
+    };
   } finally {
     predicted.dispose();
   }
@@ -109,8 +117,8 @@ export async function trainSideBySide(
       const t0 = performance.now();
       const loss = await trainStep(m, batch);
       const evaluate = step === 1 || step % s.evalEvery === 0;
-      const accuracy = evaluate ? await heldOutAccuracy(m, data.heldOut) : null;
-      points.push({ model: m.name, step, loss, accuracy, stepMs: performance.now() - t0 });
+      const held = evaluate ? await heldOutAccuracy(m, data.heldOut) : null;
+      points.push({ model: m.name, step, loss, accuracy: held?.accuracy ?? null, example: held?.example ?? null, stepMs: performance.now() - t0 });
       await pause();
       if (shouldStop()) break;
     }
