@@ -54,10 +54,11 @@ export function setScanTiling(next: Partial<ScanTiling> = {}): void {
   tiling = { ...DEFAULT_TILING, ...next };
 }
 
-function variantOf(attrs: ScanAttrs, N: number, be: WebGpuBackend, workgroup: number, items: number): ScanVariant {
+function variantOf(attrs: ScanAttrs, N: number, L: number, be: WebGpuBackend, workgroup: number, items: number): ScanVariant {
   return {
     workgroup,
     items,
+    vec4: L % 4 === 0 && items % 4 === 0,
     N,
     hasD: attrs.hasD,
     hasZ: attrs.hasZ,
@@ -132,7 +133,7 @@ function dispatchForward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     temporary,
   );
   const y = output(be, [batch, dim, L]);
-  const variant = variantOf(attrs, N, be, tiling.forwardWorkgroup, tiling.forwardItems);
+  const variant = variantOf(attrs, N, L, be, tiling.forwardWorkgroup, tiling.forwardItems);
   const z = optional(inputs, slots.z);
   be.dispatch({
     program: program(`forward:${variantKey(variant)}`, () => scanForwardSource(variant)),
@@ -211,7 +212,7 @@ const scanBackward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const parts = batch * blocks * N * L;
   const outs = new Packed(be, [big, big, attrs.hasZ ? big : 0, parts, parts], temporary);
 
-  const variant = variantOf(attrs, N, be, tiling.backwardWorkgroup, tiling.backwardItems);
+  const variant = { ...variantOf(attrs, N, L, be, tiling.backwardWorkgroup, tiling.backwardItems), vec4: false };
   const z = optional(inputs, slots.z);
   be.dispatch({
     program: program(`backward:${variantKey(variant)}`, () => scanBackwardSource(variant)),

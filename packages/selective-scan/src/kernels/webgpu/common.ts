@@ -18,9 +18,9 @@ fn softplus(x: f32) -> f32 { return select(max(x, 0.0) + log(1.0 + exp(-abs(x)))
 fn softplusGrad(x: f32) -> f32 { return select(1.0 / (1.0 + exp(-x)), 1.0, x > 20.0); }
 fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }`;
 
-/** Bindings from 1 on, in order: `[name, type, access]`. */
-export function bindings(list: readonly (readonly [string, 'read' | 'read_write'])[]): string {
-  return list.map(([name, access], i) => `@group(0) @binding(${i + 1}) var<storage, ${access}> ${name}: array<f32>;`).join('\n');
+/** Bindings from 1 on, in order: `[name, access, element type (f32 unless given)]`. */
+export function bindings(list: readonly (readonly [string, 'read' | 'read_write', string?])[]): string {
+  return list.map(([name, access, type], i) => `@group(0) @binding(${i + 1}) var<storage, ${access}> ${name}: array<${type ?? 'f32'}>;`).join('\n');
 }
 
 /**
