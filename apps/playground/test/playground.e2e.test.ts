@@ -142,6 +142,9 @@ describe.skipIf(!haveChromium)('playground in headless Chromium', () => {
       expect(first).toBeGreaterThan(2.5);
       expect(recent).toBeLessThan(first - 0.05);
     }
+    // The held-out example: its input, what it asks, and one answer row per model.
+    expect(await page.locator('#task-example .line').count()).toBe(4);
+    expect(await page.locator('#task-example .line').nth(1).locator('.tok').count()).toBe(4);
     // Δ of the freshly trained Mamba over a Selective Copying sequence (the page fills one in).
     await page.selectOption('#inspect-target', 'trained');
     await page.click('#inspect');
