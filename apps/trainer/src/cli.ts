@@ -55,6 +55,7 @@ program
   .option('--save-every <n>', 'checkpoint every n steps', int('--save-every'), 200)
   .option('--max-minutes <x>', 'stop (and save) after this long', num('--max-minutes'))
   .option('--backend <name>', 'auto | webgpu | wasm | cpu', 'auto')
+  .option('--threads <n>', "wasm backend: threads for big kernels (1 = main thread only; default: the backend's choice)", int('--threads'))
   .option('--seed <n>', 'seed of initialization and data order', int('--seed'), 0)
   .option('--resume', 'continue the run in --out exactly where it stopped', false)
   .option('--samples <n>', 'text samples to print at the end', int('--samples'), 3)
@@ -95,6 +96,7 @@ program
   .option('--max-length <n>', 'context window for scoring', int('--max-length'), 1024)
   .option('--json <file>', 'also write the results as JSON')
   .option('--backend <name>', 'auto | webgpu | wasm | cpu', 'auto')
+  .option('--threads <n>', "wasm backend: threads for big kernels (1 = main thread only; default: the backend's choice)", int('--threads'))
   .action(runEval);
 
 program

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  AdamW, clipGradNorm, crossEntropy, dispose, Generator, memory, noGrad, reshape, setBackend, tensor, tidy,
+  AdamW, clipGradNorm, configureWasm, crossEntropy, dispose, Generator, memory, noGrad, reshape, setBackend, tensor, tidy,
   valueAndGradsOf, warmupCosine,
 } from '@ssmjs/core';
 import { IGNORE_INDEX, inductionHeads, selectiveCopying, associativeRecall, type SyntheticBatch } from '@ssmjs/eval';
@@ -45,6 +45,8 @@ export interface TrainOptions {
   evalWindows: number;
   saveEvery: number;
   backend: string;
+  /** wasm backend: threads for big kernels (1 = the main thread only); default: the backend's choice. */
+  threads?: number;
   seed: number;
   resume: boolean;
   /** Stop (and save) after this many minutes even if steps remain. */
@@ -88,6 +90,7 @@ interface Dataset {
 
 /** Trains a model as the options say; returns the final held-out metric. */
 export async function train(options: TrainOptions, reporter: TrainReporter): Promise<{ evalName: string; evalValue: number; step: number }> {
+  if (options.threads !== undefined) configureWasm({ threads: options.threads });
   const backend = await setBackend(options.backend as 'auto');
   reporter.log(`backend: ${backend}`);
   const checkpointDir = join(options.out, 'checkpoint');

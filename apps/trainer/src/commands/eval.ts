@@ -22,6 +22,7 @@ interface EvalFlags {
   maxLength: number;
   json?: string;
   backend: string;
+  threads?: number;
 }
 
 /** The model as the evaluation package sees it: log-probabilities of the next token. */
@@ -99,7 +100,7 @@ function syntheticBatch(task: string, length: number, batch: number | undefined)
 }
 
 export async function runEval(flags: EvalFlags): Promise<void> {
-  const { model, tokenizer } = await loadCheckpoint(flags.checkpoint, flags.backend);
+  const { model, tokenizer } = await loadCheckpoint(flags.checkpoint, flags.backend, flags.threads);
   const rows: { task: string; metric: string; value: number }[] = [];
   if (flags.task === 'selective-copying' || flags.task === 'induction-heads' || flags.task === 'mqar') {
     const lengths = flags.lengths.split(',').map(Number);

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setBackend } from '@ssmjs/core';
+import { configureWasm, setBackend } from '@ssmjs/core';
 import { MambaLM } from '@ssmjs/mamba';
 import type { TextTokenizer } from '@ssmjs/tokenizer';
 import { CheckpointError, findCheckpoint } from '../checkpoint';
@@ -10,7 +10,8 @@ import { loadTokenizerFile } from '../tokenizers';
  * A model and (when the folder has one) its tokenizer from a checkpoint folder: ours (`runs/x` or
  * `runs/x/checkpoint`) or any Hugging Face Mamba folder with config.json + model.safetensors.
  */
-export async function loadCheckpoint(dir: string, backend: string): Promise<{ model: MambaLM; tokenizer: TextTokenizer | null; backend: string }> {
+export async function loadCheckpoint(dir: string, backend: string, threads?: number): Promise<{ model: MambaLM; tokenizer: TextTokenizer | null; backend: string }> {
+  if (threads !== undefined) configureWasm({ threads });
   const chosen = await setBackend(backend as 'auto');
   const folder = (await exists(join(dir, 'config.json'))) ? dir : await findCheckpoint(join(dir, 'checkpoint'));
   if (!folder) throw new CheckpointError(`${dir} has no config.json (nor a checkpoint/ folder from 'ssm train')`);
