@@ -64,6 +64,10 @@ export function lineChart(canvas: HTMLCanvasElement, series: readonly Series[], 
   const plotH = height - pad.top - pad.bottom;
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!options.logY || y > 0));
   if (all.length === 0) {
+    g.strokeStyle = GRID;
+    g.setLineDash([4, 4]);
+    g.strokeRect(pad.left, pad.top, plotW, plotH);
+    g.setLineDash([]);
     g.fillStyle = AXIS;
     g.textAlign = 'center';
     g.fillText(options.empty ?? 'no data yet', width / 2, height / 2);

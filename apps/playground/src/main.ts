@@ -72,7 +72,7 @@ function resetAfterRestart(): void {
   trainingIn.clear();
   history.clear();
   $('train-models').innerHTML = '';
-  markLoading('No checkpoint loaded.');
+  markLoading('No checkpoint loaded. “Load URL” loads the bundled tiny model.');
   setGenerating(false);
   $<HTMLButtonElement>('generate').disabled = true;
   setTrainingButtons(false);
