@@ -11,7 +11,8 @@ export function channelsPerBlock(N: number): number {
  * spacing, so each starts at a saved state) are visited last to first; within a tile the channels of
  * the block one after another, and for each channel:
  *  1. the states, recomputed per n with the forward's parallel scan from the tile's checkpoint (kept:
- *     the state before each of the invocation's steps), and the output before the gate (for dz);
+ *     the state before each of the invocation's steps and the step's decay), and the output before the
+ *     gate (for dz);
  *  2. per n, the reverse-time scan of q_t = a_t·(q_{t+1} + dOut_t·C_t) (the gradient reaching h_{t−1}),
  *     carried from the next tile; from it the gradients of u, Δ, A, B, C at each step.
  * dB and dC (sums over channels) accumulate per invocation over the block's channels and are written
@@ -89,6 +90,7 @@ ${rowEntry(size, v.subgroups)}
   var decay: array<f32, ${items}>;
   var input: array<f32, ${items}>;
   var hPrev: array<f32, ${N * items}>;
+  var decays: array<f32, ${N * items}>;
   var dBacc: array<f32, ${N * items}>;
   var dCacc: array<f32, ${N * items}>;
   let tiles = (L + tileSize - 1u) / tileSize;
@@ -134,6 +136,7 @@ ${rowEntry(size, v.subgroups)}
         for (var j = 0u; j < ${items}u; j++) {
           let t = first + j;
           hPrev[n * ${items}u + j] = h;
+          decays[n * ${items}u + j] = decay[j];
           if (t < tileEnd) {
             h = decay[j] * h + input[j];
             pre[j] += BC[atC + bcAt + t] * h;
@@ -169,7 +172,7 @@ ${rowEntry(size, v.subgroups)}
           let j = jj - 1u;
           let t = first + j;
           if (t < tileEnd) {
-            let a = exp(dt[j] * A);
+            let a = decays[n * ${items}u + j];
             mb = a * mb + a * dOut[j] * BC[atC + bcAt + t];
             ma = a * ma;
           }
@@ -182,7 +185,7 @@ ${rowEntry(size, v.subgroups)}
           let j = jj - 1u;
           let t = first + j;
           if (t < tileEnd) {
-            let a = exp(dt[j] * A);
+            let a = decays[n * ${items}u + j];
             let Bt = BC[bcAt + t];
             let hp = hPrev[n * ${items}u + j];
             let g = q + dOut[j] * BC[atC + bcAt + t];
