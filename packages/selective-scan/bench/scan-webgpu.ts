@@ -202,8 +202,14 @@ async function selectiveScanBackend(name: string): Promise<WebGpuBackend> {
   return backend;
 }
 
-if (torchFile) {
-  const torch = JSON.parse(readFileSync(torchFile, 'utf8')) as { runs: { batch: number; forwardMs: number; backwardMs?: number }[] };
+type TorchResults = { runs: { batch: number; forwardMs: number; backwardMs?: number }[] };
+let torch: TorchResults | null = null;
+try {
+  if (torchFile) torch = JSON.parse(readFileSync(torchFile, 'utf8')) as TorchResults;
+} catch (e) {
+  console.log(`no PyTorch numbers (${torchFile}: ${(e as Error).message})`);
+}
+if (torch) {
   results.torch = torch;
   for (const run of results.runs as { backend: string; batch: number; forwardMs: number; backwardMs: number }[]) {
     const ref = torch.runs.find((r) => r.batch === run.batch);
