@@ -85,11 +85,12 @@ function fmt(x: number): string {
 /** A markdown table of results, each with its ratio against `baseline` (by name) when given. */
 export function formatBenchTable(results: readonly BenchResult[], baseline?: string): string {
   const base = results.find((r) => r.name === baseline);
-  const lines = ['| variant | median ms | min ms | throughput | × baseline |', '|---|---:|---:|---:|---:|'];
+  const lines = ['| variant | median ms | min ms | median CPU ms | throughput | × baseline |', '|---|---:|---:|---:|---:|---:|'];
   for (const r of results) {
     const tp = throughput(r);
     const ratio = base ? `${speedup(r, base).toFixed(2)}×` : '';
-    lines.push(`| ${r.name} | ${r.medianMs.toFixed(3)} | ${r.minMs.toFixed(3)} | ${tp !== undefined ? `${fmt(tp)}${r.work!.unit}/s` : ''} | ${ratio} |`);
+    const cpu = r.cpuMedianMs !== undefined ? r.cpuMedianMs.toFixed(3) : '';
+    lines.push(`| ${r.name} | ${r.medianMs.toFixed(3)} | ${r.minMs.toFixed(3)} | ${cpu} | ${tp !== undefined ? `${fmt(tp)}${r.work!.unit}/s` : ''} | ${ratio} |`);
   }
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  dispose, exp, getBackend, matmul, mul, neg, randn, setBackend, setWasmThreads, tidy,
+  dispose, exp, getBackend, matmul, mul, neg, randn, setBackend, setWasmThreads, tidy, type WasmBackend,
 } from '@ssmjs/core';
 import { bench, formatBenchTable, throughput, type BenchResult } from '@ssmjs/eval';
 import { MambaLM } from '@ssmjs/mamba';
@@ -55,8 +55,10 @@ function rate(r: BenchResult, useCpu = false): number {
   return r.work ? r.work.amount / (ms / 1000) : 1000 / ms;
 }
 
-function figure(label: string, r: BenchResult, unit: string, scale = 1): Figure {
-  return { label, rate: (throughput(r) ?? 1000 / r.medianMs) * scale, unit };
+/** A result's throughput, by wall time or (`cpu`) by the process's CPU time: single-threaded variants only. */
+function figure(label: string, r: BenchResult, unit: string, cpu = false): Figure {
+  if (cpu && r.cpuMedianMs !== undefined) return { label: `${label} (CPU time)`, rate: rate(r, true), unit };
+  return { label, rate: throughput(r) ?? 1000 / r.medianMs, unit };
 }
 
 /** A time figure (ms), as a rate of runs per second so that ratios read "A is N× faster". */
@@ -172,7 +174,7 @@ async function matmulSection(quick: boolean, rows: Comparison[]): Promise<void> 
   console.log(`\nmatmul ${n}×${n}·${n}×${n}\n${formatBenchTable(results, 'cpu')}`);
   const [cpu, w1, w2] = results;
   const measure = `matmul ${n}³ f32`;
-  rows.push({ measure, a: figure('wasm 1 thread', w1, 'GFLOP/s'), b: figure('cpu backend (TS)', cpu, 'GFLOP/s') });
+  rows.push({ measure, a: figure('wasm 1 thread', w1, 'GFLOP/s', true), b: figure('cpu backend (TS)', cpu, 'GFLOP/s', true) });
   rows.push({ measure, a: figure('wasm 2 threads', w2, 'GFLOP/s'), b: figure('wasm 1 thread', w1, 'GFLOP/s') });
 }
 
@@ -201,20 +203,24 @@ async function modelSection(quick: boolean, rows: Comparison[]): Promise<void> {
   const d1t2 = track(await benchDecode(model, 'decode batch 1, wasm 2 threads', 1, steps));
   const d8t2 = track(await benchDecode(model, 'decode batch 8, wasm 2 threads', 8, steps));
   console.log(formatBenchTable(results));
-  const cpuRate = (r: BenchResult) => ({ label: r.name.split(', ')[1] + ' (CPU time)', rate: rate(r, true), unit: 'tok/s' });
   console.log(`  by CPU time: prefill ${fmt(rate(p1, true))} tok/s, decode b1 ${fmt(rate(d1, true))} tok/s, b8 ${fmt(rate(d8, true))} tok/s (1 thread)`);
   const anchor = (a: { label: string; rate: number; range: string }): Figure => ({ label: a.label, rate: a.rate, unit: 'tok/s', text: `${a.range} tok/s` });
   const m = '130m';
   rows.push({ measure: `${m} prefill L${L}`, a: figure('wasm 1 thread', p1, 'tok/s'), b: anchor(ANCHORS.prefill1), basis: 'anchor midpoint, L512' });
+  rows.push({ measure: `${m} prefill L${L}`, a: figure('wasm 1 thread', p1, 'tok/s', true), b: anchor(ANCHORS.prefill1), basis: 'anchor midpoint, L512' });
   rows.push({ measure: `${m} prefill L${L}`, a: figure('wasm 2 threads', p2, 'tok/s'), b: anchor(ANCHORS.prefill2), basis: 'anchor midpoint, L512' });
   rows.push({ measure: `${m} decode batch 1`, a: figure('wasm 1 thread', d1, 'tok/s'), b: anchor(ANCHORS.decode1), basis: 'anchor midpoint' });
-  rows.push({ measure: `${m} decode batch 1`, a: cpuRate(d1), b: anchor(ANCHORS.decode1), basis: 'CPU time vs anchor' });
+  rows.push({ measure: `${m} decode batch 1`, a: figure('wasm 1 thread', d1, 'tok/s', true), b: anchor(ANCHORS.decode1), basis: 'anchor midpoint' });
   rows.push({ measure: `${m} decode batch 1`, a: figure('wasm 2 threads', d1t2, 'tok/s'), b: anchor(ANCHORS.decode2), basis: 'anchor midpoint' });
-  rows.push({ measure: `${m} decode`, a: figure('batch 8, 1 thread', d8, 'tok/s'), b: figure('batch 1, 1 thread', d1, 'tok/s') });
+  rows.push({ measure: `${m} decode`, a: figure('batch 8, 1 thread', d8, 'tok/s', true), b: figure('batch 1, 1 thread', d1, 'tok/s', true) });
   rows.push({ measure: `${m} decode`, a: figure('batch 8, 2 threads', d8t2, 'tok/s'), b: figure('batch 8, 1 thread', d8, 'tok/s') });
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   const MiB = 1024 * 1024;
-  console.log(`  memory: weights ${fmt(weightBytes / MiB)} MiB on the backend, peak backend tensors ${fmt(peakBackend / MiB)} MiB, peak process RSS ${fmt(rssMiB)} MiB (whole bench so far)`);
+  const wasmMemory = (model.parameters()[0].value.backend as WasmBackend).wasmMemory.buffer.byteLength;
+  console.log(
+    `  memory: weights ${fmt(weightBytes / MiB)} MiB on the backend, peak live tensors ${fmt(peakBackend / MiB)} MiB, wasm memory ${fmt(wasmMemory / MiB)} MiB ` +
+      `(grows, never shrinks: tensors + kernel scratch + free blocks), peak process RSS ${fmt(rssMiB)} MiB (the whole process so far: \`--only model\` for the model alone)`,
+  );
   // Lower is better for memory: the ratio is A's MiB over B's.
   rows.push({
     measure: `${m} peak memory`,
@@ -245,7 +251,7 @@ async function trainSection(quick: boolean, rows: Comparison[]): Promise<void> {
   console.log(`\ntraining step, d_model 128, 4 layers, vocab 4096, batch ${batch}, L ${L}, AdamW\n${formatBenchTable(results, 'cpu')}`);
   const [w1, w2, cpu] = results;
   const measure = `train d128×4 B${batch} L${L}`;
-  rows.push({ measure, a: figure('wasm 1 thread', w1, 'tok/s'), b: figure('cpu backend', cpu, 'tok/s') });
+  rows.push({ measure, a: figure('wasm 1 thread', w1, 'tok/s', true), b: figure('cpu backend', cpu, 'tok/s', true) });
   rows.push({ measure, a: figure('wasm 2 threads', w2, 'tok/s'), b: figure('wasm 1 thread', w1, 'tok/s') });
 }
 
@@ -273,7 +279,7 @@ async function tokenizerSection(quick: boolean, rows: Comparison[]): Promise<voi
     await bench('@huggingface/tokenizers', () => documents.forEach((d) => theirs.encode(d, { add_special_tokens: false })), { warmup: 1, repeats: 3, work }),
   ];
   console.log(`\ntokenizer encode, GPT-NeoX-20B, ${documents.length} Brown documents (${megabytes.toFixed(2)} MB), ids differing: ${differing}\n${formatBenchTable(results, '@huggingface/tokenizers')}`);
-  rows.push({ measure: 'tokenizer encode (GPT-NeoX)', a: figure('@ssmjs/tokenizer', results[0], 'MB/s'), b: figure('@huggingface/tokenizers (JS)', results[1], 'MB/s') });
+  rows.push({ measure: 'tokenizer encode (GPT-NeoX)', a: figure('@ssmjs/tokenizer', results[0], 'MB/s', true), b: figure('@huggingface/tokenizers (JS)', results[1], 'MB/s', true) });
 }
 
 /** Runs every section (each reports what it could not run), then prints the table of ratios. */
