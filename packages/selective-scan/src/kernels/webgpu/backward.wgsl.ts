@@ -45,6 +45,8 @@ var<workgroup> carryQ: array<f32, ${block * N}>;
 var<workgroup> sumA: array<f32, ${block * N}>;
 var<workgroup> sumD: array<f32, ${block}>;
 var<workgroup> sumBias: array<f32, ${block}>;
+${v.subgroups ? `// One partial dA per subgroup (subgroups have at least 4 invocations) and state.
+var<workgroup> sgPartA: array<f32, ${(size / 4) * N}>;` : ''}
 ${rowEntry(size, v.subgroups)}
   let batch = p[0];
   let dim = p[1];
@@ -91,6 +93,8 @@ ${rowEntry(size, v.subgroups)}
   var input: array<f32, ${items}>;
   var hPrev: array<f32, ${N * items}>;
   var decays: array<f32, ${N * items}>;
+  var dAn: array<f32, ${N}>;
+  var nextQ: array<f32, ${N}>;
   var dBacc: array<f32, ${N * items}>;
   var dCacc: array<f32, ${N * items}>;
   let tiles = (L + tileSize - 1u) / tileSize;
@@ -197,12 +201,23 @@ ${rowEntry(size, v.subgroups)}
             q = a * g;
           }
         }
-        let dA = ${call('wgSum', 'dApart', v.subgroups)};
-        if (lid == 0u) {
-          carryQ[c * ${N}u + n] = s.z * carry + s.w;
-          sumA[c * ${N}u + n] += dA;
-        }
+        // Written after the n loop: other invocations may not have read this carry yet.
+        nextQ[n] = s.z * carry + s.w;
+        ${v.subgroups ? `dAn[n] = subgroupAdd(dApart);` : `dAn[n] = wgSum(dApart, lid);`}
       }
+      // dA of this channel and tile: the subgroups' sums of every n meet in workgroup memory at once.
+      ${
+        v.subgroups
+          ? `if (sgLane == 0u) { for (var n = 0u; n < ${N}u; n++) { sgPartA[(lid / sgSize) * ${N}u + n] = dAn[n]; } }
+      workgroupBarrier();
+      for (var n = lid; n < ${N}u; n += ${size}u) {
+        var total = 0.0;
+        for (var g = 0u; g < ${size}u / sgSize; g++) { total += sgPartA[g * ${N}u + n]; }
+        sumA[c * ${N}u + n] += total;
+      }`
+          : `if (lid == 0u) { for (var n = 0u; n < ${N}u; n++) { sumA[c * ${N}u + n] += dAn[n]; } }`
+      }
+      if (lid == 0u) { for (var n = 0u; n < ${N}u; n++) { carryQ[c * ${N}u + n] = nextQ[n]; } }
       var biasPart = 0.0;
       for (var j = 0u; j < ${items}u; j++) {
         let t = first + j;
