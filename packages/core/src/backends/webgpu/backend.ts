@@ -144,7 +144,7 @@ export class WebGpuBackend implements Backend {
         `webgpu: no GPU adapter available (${why}); in Node without a GPU set VK_ICD_FILENAMES to SwiftShader's ICD, or pick the 'wasm' or 'cpu' backend`,
       );
     }
-    const wanted = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'] as const;
+    const wanted = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
     const requiredLimits: Record<string, number> = {};
     for (const name of wanted) requiredLimits[name] = adapter.limits[name];
     const useSubgroups = options.subgroups !== false && adapter.features.has('subgroups' as GPUFeatureName);
