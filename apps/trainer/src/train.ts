@@ -4,6 +4,7 @@ import {
   AdamW, clipGradNorm, configureWasm, crossEntropy, dispose, Generator, memory, noGrad, reshape, setBackend, tensor, tidy,
   valueAndGradsOf, warmupCosine,
 } from '@ssmjs/core';
+import { loadWasmKernels } from '@ssmjs/selective-scan';
 import { IGNORE_INDEX, inductionHeads, selectiveCopying, associativeRecall, type SyntheticBatch } from '@ssmjs/eval';
 import { MambaConfig, MambaLM } from '@ssmjs/mamba';
 import type { TextTokenizer } from '@ssmjs/tokenizer';
@@ -92,6 +93,8 @@ interface Dataset {
 export async function train(options: TrainOptions, reporter: TrainReporter): Promise<{ evalName: string; evalValue: number; step: number }> {
   if (options.threads !== undefined) configureWasm({ threads: options.threads });
   const backend = await setBackend(options.backend as 'auto');
+  // The scan's SIMD kernels: without them the wasm backend runs the cpu scan (~15× slower per scan).
+  if (backend === 'wasm') await loadWasmKernels();
   reporter.log(`backend: ${backend}`);
   const checkpointDir = join(options.out, 'checkpoint');
   await mkdir(options.out, { recursive: true });
