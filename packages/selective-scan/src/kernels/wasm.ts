@@ -4,9 +4,11 @@
  * tensors in place and run on its worker threads, split over channels.
  *
  * Loading is asynchronous (`loadWasmKernels`); until it has run, the wasm backend runs the cpu kernels
- * on views of its memory (core's fallback), which gives the same results. The first such call starts the
- * loading in the background, so code that never awaits `loadWasmKernels` (a model made with
- * `setBackend('wasm')` alone) still gets the SIMD kernels from its next calls on: the fallback is ~15× slower.
+ * on views of its memory (core's fallback), which gives the same results, ~15× slower. The first such call
+ * starts the loading in the background, so code that never awaits `loadWasmKernels` (a model made with
+ * `setBackend('wasm')` alone) gets the SIMD kernels once the event loop has turned (compiling is
+ * asynchronous: ~1 s later on a busy machine). A loop that only awaits resolved promises never lets it
+ * finish: await `loadWasmKernels()` after `setBackend('wasm')` to be sure.
  */
 import { registerKernel, scalar, toBackend, type KernelFn, type TensorInfo, type WasmBackend, type WasmKernelModule } from '@ssmjs/core';
 import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, STATE_UPDATE_KERNEL, optionalSlots, scanDims, type ScanAttrs, type StateUpdateAttrs } from './contract';
