@@ -293,7 +293,9 @@ export class MambaConfig {
       residual_in_fp32: this.residualInFp32,
       tie_word_embeddings: true,
       initializer_range: this.initializerRange,
-      rescale_prenorm_residual: this.rescalePrenormResidual,
+      // The saved weights are final: transformers 5.17 re-applies this init-time rescale of out_proj on load,
+      // which would divide trained weights by sqrt(n_layer) again. It is an init rule, so it is written false.
+      rescale_prenorm_residual: false,
       time_step_min: this.dtMin,
       time_step_max: this.dtMax,
       time_step_init_scheme: this.dtInit,

@@ -52,6 +52,13 @@ describe('MambaConfig', () => {
     for (const [k, v] of Object.entries(ours)) if (k in written) expect(v, k).toEqual(written[k]);
   });
 
+  it('never asks transformers to rescale the saved out_proj again', () => {
+    // transformers 5.17 applies rescale_prenorm_residual on load, dividing trained weights by sqrt(n_layer):
+    // the logits of a model saved with `true` differed by 0.59 there (tooling/fixtures/check_roundtrip.py).
+    const c = new MambaConfig({ dModel: 16, nLayer: 4, vocabSize: 8, rescalePrenormResidual: true });
+    expect(c.toHF().rescale_prenorm_residual).toBe(false);
+  });
+
   it('writes float fields as floats (transformers 5 refuses time_step_scale: 1)', () => {
     const c = new MambaConfig({ dModel: 16, nLayer: 1, vocabSize: 8, dtScale: 1, dtMax: 1, layerNormEpsilon: 1e-5 });
     const text = c.toHFJson();
