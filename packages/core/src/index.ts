@@ -18,7 +18,7 @@ export { computeGradients, grad, grads, valueAndGrad, valueAndGrads, noGrad } fr
 export { checkGradients, type GradientCheckOptions, type GradientCheckResult } from './gradcheck';
 export { CpuBackend, CpuData } from './backends/cpu/index';
 export { WasmBackend, WasmData, configureWasm, setWasmThreads, type WasmBackendOptions, type WasmKernelModule, type WasmLocation } from './backends/wasm/index';
-export { WebGpuBackend, WebGpuData, MATMUL_LARGE, MATMUL_SMALL, type WebGpuBackendOptions, type MatmulTiling } from './backends/webgpu/index';
+export { WebGpuBackend, WebGpuData, MATMUL_LARGE, MATMUL_LARGE_DEEP, MATMUL_SMALL, type WebGpuBackendOptions, type MatmulTiling } from './backends/webgpu/index';
 
 export * from './ops/creation';
 export {

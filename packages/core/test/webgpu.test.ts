@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   abs, add, BackendError, computeGradients, concat, conv1d, cos, crossEntropy, div, exp, gather, gelu, irfft, logSoftmax,
-  logsumexp, MATMUL_LARGE, matmul, max, maximum, mean, memory, minimum, mul, pad, pow, randn, registerBackend, rfft,
+  logsumexp, MATMUL_LARGE, MATMUL_LARGE_DEEP, matmul, max, maximum, mean, memory, minimum, mul, pad, pow, randn, registerBackend, rfft,
   rmsNorm, runKernel, setBackend, sigmoid, square, silu, slice, softmax, softplus, sqrt, sub, sum, tanh, tensor, tidy, toBackend,
   transpose, WebGpuBackend, where, type Tensor,
 } from '@ssmjs/core';
@@ -20,6 +20,7 @@ beforeAll(async () => {
   gpu = (await engine.startBackend('webgpu')) as WebGpuBackend;
   // The same kernels with the large matmul tiles for every size, and without subgroups (the fallbacks).
   registerBackend('webgpu-large-tiles', () => WebGpuBackend.create({ matmulTiling: MATMUL_LARGE }), -10);
+  registerBackend('webgpu-deep-tiles', () => WebGpuBackend.create({ matmulTiling: MATMUL_LARGE_DEEP }), -10);
   registerBackend('webgpu-no-subgroups', () => WebGpuBackend.create({ subgroups: false }), -10);
   await setBackend('cpu');
 });
@@ -175,7 +176,11 @@ describe('webgpu backend: kernels against cpu', () => {
       const attrs = { transposeA: tA, transposeB: tB, outShape: out };
       await compareKernel('matmul', [normal(a, 11), normal(b, 12)], attrs, { atol: 1e-4 });
       // SwiftShader takes seconds to compile the large tiling: one transpose variant of it is enough here.
-      if (!tA && !tB) await compareKernel('matmul', [normal(a, 11), normal(b, 12)], attrs, { backend: 'webgpu-large-tiles', atol: 1e-4 });
+      if (!tA && !tB) {
+        await compareKernel('matmul', [normal(a, 11), normal(b, 12)], attrs, { backend: 'webgpu-large-tiles', atol: 1e-4 });
+        // SwiftShader allows 32 KB of workgroup memory, so the deep tiling (16.5 KB) runs here too.
+        await compareKernel('matmul', [normal(a, 11), normal(b, 12)], attrs, { backend: 'webgpu-deep-tiles', atol: 1e-4 });
+      }
     }
   });
 

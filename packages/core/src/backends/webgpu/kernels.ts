@@ -10,7 +10,7 @@ import { crossEntropyMeanSource, crossEntropyRowsSource } from './kernels/cross_
 import { BINARY_OPS, binarySource, castSource, ELEMENTWISE_WORKGROUP, UNARY_OPS, unarySource, whereSource } from './kernels/elementwise.wgsl';
 import { fftPassSource, irfftPackSource, irfftSource, irfftUnpackSource, rfftPackSource, rfftSource, rfftUnpackSource } from './kernels/fft.wgsl';
 import { gatherSource, oneHotSource, scatterAddSource } from './kernels/gather.wgsl';
-import { MATMUL_LARGE, MATMUL_SMALL, matmulSource, type MatmulTiling } from './kernels/matmul.wgsl';
+import { MATMUL_LARGE, MATMUL_LARGE_DEEP, MATMUL_SMALL, matmulSource, matmulWorkgroupBytes, type MatmulTiling } from './kernels/matmul.wgsl';
 import { argmaxSource, REDUCE_WORKGROUP, reduceSource, type ReduceOp } from './kernels/reduce.wgsl';
 import { rmsNormSource } from './kernels/rms_norm.wgsl';
 import { softmaxSource } from './kernels/softmax.wgsl';
@@ -361,9 +361,10 @@ function registerReductions(): void {
 // ---------------------------------------------------------------- matmul
 
 /** Large tiles once they still give every streaming multiprocessor a few workgroups. */
-function tilingFor(M: number, N: number, batch: number): MatmulTiling {
+function tilingFor(M: number, N: number, batch: number, workgroupBytes: number): MatmulTiling {
   const largeTiles = Math.ceil(M / MATMUL_LARGE.BM) * Math.ceil(N / MATMUL_LARGE.BN) * batch;
-  return largeTiles >= 256 ? MATMUL_LARGE : MATMUL_SMALL;
+  if (largeTiles < 256) return MATMUL_SMALL;
+  return matmulWorkgroupBytes(MATMUL_LARGE_DEEP) <= workgroupBytes ? MATMUL_LARGE_DEEP : MATMUL_LARGE;
 }
 
 function registerMatmul(): void {
@@ -379,7 +380,7 @@ function registerMatmul(): void {
     const y = output(be, outShape);
     const aStrides = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * M * K);
     const bStrides = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * K * N);
-    const tiling = be.matmulTiling ?? tilingFor(M, N, batch);
+    const tiling = be.matmulTiling ?? tilingFor(M, N, batch, be.limits.maxComputeWorkgroupStorageSize);
     // Every tile full: vec4 loads and stores without bounds checks.
     const aligned = K > 0 && M % tiling.BM === 0 && N % tiling.BN === 0 && K % tiling.BK === 0;
     const key = `matmul:${tiling.BM}x${tiling.BN}x${tiling.BK}:${tiling.TM}x${tiling.TN}:${transposeA}:${transposeB}:${aligned}`;
