@@ -42,7 +42,8 @@ const NOTED_TORCH = { forward_ms: 3449, decode_tok_s: { 1: 74, 64: 4115 } as Rec
 const GOALS = { forward_ms: 100, decode1_tok_s: 300 };
 
 Object.assign(globalThis, globals);
-const gpu = create([]);
+// Dawn toggles from the environment (e.g. DAWN_TOGGLES=enable-dawn-features=allow_unsafe_apis,disable_robustness).
+const gpu = create(process.env.DAWN_TOGGLES ? [process.env.DAWN_TOGGLES] : []);
 registerBackend('webgpu', () => WebGpuBackend.create({ gpu, powerPreference: 'high-performance' }), 2);
 
 interface Line {
