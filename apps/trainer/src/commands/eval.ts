@@ -44,7 +44,7 @@ export function scoringModel(model: MambaLM, maxLength: number): ScoringModel {
  * memory stays at one chunk's activations plus the fixed-size state, however long the sequences, and
  * logits are made for every position only in chunks that hold an asked one.
  */
-export async function chunkedSyntheticAccuracy(model: MambaLM, b: SyntheticBatch, chunk: number): Promise<{ accuracy: number; peakLiveBytes: number }> {
+export async function chunkedSyntheticAccuracy(model: MambaLM, b: SyntheticBatch, chunk: number): Promise<{ accuracy: number; /** backend bytes held after each chunk's prefill (cache, weights, logits), the largest */ peakLiveBytes: number }> {
   const V = model.config.vocabSize;
   const cache = model.createCache(b.batch);
   let asked = 0;
@@ -116,7 +116,7 @@ export async function runEval(flags: EvalFlags): Promise<void> {
       const seconds = (performance.now() - t0) / 1000;
       rows.push({ task: `${flags.task}@${length}`, metric: 'accuracy', value: accuracy });
       rows.push({ task: `${flags.task}@${length}`, metric: 'seconds', value: seconds });
-      console.error(`${flags.task}@${length}: accuracy ${accuracy.toFixed(4)} (${batch.batch} sequences, chunks of ${chunk}, ${seconds.toFixed(1)} s, peak tensor memory ${(peakLiveBytes / 2 ** 20).toFixed(1)} MiB)`);
+      console.error(`${flags.task}@${length}: accuracy ${accuracy.toFixed(4)} (${batch.batch} sequences, chunks of ${chunk}, ${seconds.toFixed(1)} s, at most ${(peakLiveBytes / 2 ** 20).toFixed(1)} MiB of tensors held between chunks)`);
     }
   } else {
     if (!tokenizer) throw new Error(`${flags.checkpoint} has no tokenizer.json; text evaluation needs one`);
