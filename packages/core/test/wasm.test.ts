@@ -304,7 +304,7 @@ describe('threads', () => {
     // A trap in a worker's part is a typed error, and the pool keeps working afterwards.
     const outside = be.wasmMemory.buffer.byteLength;
     expect(() => mod.parallel('unary', 2, (part) => (part === 0 ? [0, be.ptr(x), be.ptr(out), 4] : [0, outside, outside, 8]))).toThrow(
-      /wasm worker: kernel failed: RuntimeError: memory access out of bounds/,
+      /wasm worker: kernel 'unary' of module \d+ failed: RuntimeError: memory access out of bounds/,
     );
     mod.parallel('unary', 2, (part) => (part === 0 ? [0, be.ptr(out), be.ptr(out), 4] : [0, be.ptr(out) + 16, be.ptr(out) + 16, 5]));
     expect(Array.from(be.view(out))).toEqual([1, -2, 3, -4, 5, -6, 7, -8, 9]);

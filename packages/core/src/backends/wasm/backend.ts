@@ -6,7 +6,7 @@ import { sizeOf } from '../../shape';
 import { CpuBackend, CpuData } from '../cpu/backend';
 import { WasmAllocator } from './allocator';
 import { hasDataSegments, importNode, isNode, loadCoreWasm, readBytes, withSharedFlag, type WasmLocation } from './loader';
-import { inBrowserWorker, WorkerPool } from './threads';
+import { DEFAULT_JOB_TIMEOUT_MS, inBrowserWorker, WorkerPool } from './threads';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. */
@@ -21,6 +21,11 @@ export interface WasmBackendOptions {
   relaxedSimd?: boolean;
   /** Upper bound of the memory (default 4 GiB in Node, 1 GiB in browsers); a shared memory reserves it. */
   maximumMemoryBytes?: number;
+  /**
+   * How long the calling thread waits for a worker's part of a kernel before giving up with a
+   * BackendError that names the kernel (default 60 s); the backend then runs single-threaded.
+   */
+  jobTimeoutMs?: number;
 }
 
 /** Data of the wasm backend: a byte range of the backend's memory. */
@@ -90,6 +95,7 @@ export class WasmBackend implements Backend {
   private readonly cpuForFallbacks = new CpuBackend();
   /** Every kernel module loaded, in order: a module's index here is its index in the worker pool. */
   private readonly kernelModules: { module: WebAssembly.Module; names: string[] }[] = [];
+  private jobTimeoutMs = DEFAULT_JOB_TIMEOUT_MS;
 
   private constructor(memory: WebAssembly.Memory, shared: boolean, variant: 'relaxed' | 'simd', maximumBytes: number) {
     this.wasmMemory = memory;
@@ -118,6 +124,7 @@ export class WasmBackend implements Backend {
       if (!WebAssembly.validate(bytes)) throw new BackendError('wasm: this engine does not support WebAssembly SIMD (128-bit); use the cpu backend');
     }
     const backend = new WasmBackend(memory, shared, variant, maximumPages * PAGE);
+    backend.jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
     backend.coreModule = await backend.loadKernelModule(bytes);
     backend.core = backend.coreModule.exports as unknown as CoreKernels;
     backend.scratchBytes = backend.core.matmulScratchBytes() + META_BYTES;
@@ -192,7 +199,7 @@ export class WasmBackend implements Backend {
       );
     }
     if (wanted > 1 && !this.pool) {
-      this.pool = await WorkerPool.create(this.wasmMemory);
+      this.pool = await WorkerPool.create(this.wasmMemory, this.jobTimeoutMs);
       for (const m of this.kernelModules) this.pool.addModule(m.module, m.names);
     }
     await this.pool?.resize(wanted - 1);
@@ -280,7 +287,15 @@ export class WasmBackend implements Backend {
         failure ??= e;
       }
     }
-    if (failure) throw failure;
+    if (failure) {
+      // A worker that missed the watchdog's deadline may still be running: stop them all, and let later
+      // calls run on the calling thread alone rather than wait on a pool that cannot answer.
+      if (pool.stalled) {
+        this.pool = null;
+        void pool.terminate();
+      }
+      throw failure;
+    }
   }
 
   // ---------------------------------------------------------------- fallbacks

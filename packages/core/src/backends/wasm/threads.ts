@@ -14,6 +14,8 @@ const LOAD = 1;
 const EXIT = 2;
 const ARGS_BYTE_OFFSET = 64;
 export const MAX_ARGS = 24;
+/** The watchdog's default: far beyond any one kernel call (the biggest take well under a second). */
+export const DEFAULT_JOB_TIMEOUT_MS = 60_000;
 const CONTROL_BYTES = ARGS_BYTE_OFFSET + MAX_ARGS * 8;
 
 // The worker: waits on its control block, runs the export it is told with the arguments there, and
@@ -178,14 +180,18 @@ interface PoolWorker {
 export class WorkerPool {
   private readonly workers: PoolWorker[] = [];
   private readonly modules: { module: WebAssembly.Module; names: string[] }[] = [];
+  /** Set when a job missed the watchdog's deadline: the pool takes no more jobs. */
+  stalled: BackendError | null = null;
 
   private constructor(
     private readonly spawn: Spawner,
     private readonly memory: WebAssembly.Memory,
+    private readonly jobTimeoutMs: number,
   ) {}
 
-  static async create(memory: WebAssembly.Memory): Promise<WorkerPool> {
-    return new WorkerPool(isNode ? await nodeSpawner() : browserSpawner(), memory);
+  /** `jobTimeoutMs`: how long the calling thread waits for a worker's job before throwing instead of hanging. */
+  static async create(memory: WebAssembly.Memory, jobTimeoutMs = DEFAULT_JOB_TIMEOUT_MS): Promise<WorkerPool> {
+    return new WorkerPool(isNode ? await nodeSpawner() : browserSpawner(), memory, jobTimeoutMs);
   }
 
   get size(): number {
@@ -240,6 +246,7 @@ export class WorkerPool {
   }
 
   private post(w: PoolWorker, kind: number, moduleIndex: number, exportIndex: number, args: readonly number[]): void {
+    if (this.stalled && kind !== EXIT) throw this.stalled;
     w.ctl[KIND] = kind;
     w.ctl[MODULE] = moduleIndex;
     w.ctl[EXPORT] = exportIndex;
@@ -250,12 +257,40 @@ export class WorkerPool {
     Atomics.notify(w.ctl, SEQ);
   }
 
+  /**
+   * Blocks until worker `w` reports its current job done. The value handed to Atomics.wait must be
+   * the one just checked: re-reading DONE for it would sleep on the finished value if the worker
+   * finished (and notified) in between, and nothing would ever wake this thread again.
+   */
   private wait(w: PoolWorker): void {
-    while (Atomics.load(w.ctl, DONE) !== w.seq) Atomics.wait(w.ctl, DONE, Atomics.load(w.ctl, DONE));
+    const deadline = performance.now() + this.jobTimeoutMs;
+    for (;;) {
+      const done = Atomics.load(w.ctl, DONE);
+      if (done === w.seq) break;
+      const left = deadline - performance.now();
+      if (left <= 0) this.timedOut(w);
+      Atomics.wait(w.ctl, DONE, done, left);
+    }
     if (w.ctl[STATUS] !== 0) {
       w.ctl[STATUS] = 0;
-      throw new BackendError(`wasm worker: kernel failed: ${w.spawned.report() ?? 'see the console for its message'}`);
+      throw new BackendError(`wasm worker: kernel ${this.jobName(w)} failed: ${w.spawned.report() ?? 'see the console for its message'}`);
     }
+  }
+
+  /** The watchdog: a job past its time leaves the pool unusable (its worker is still busy or gone). */
+  private timedOut(w: PoolWorker): never {
+    this.stalled = new BackendError(
+      `wasm worker ${this.workers.indexOf(w)}: kernel ${this.jobName(w)} did not finish within ${this.jobTimeoutMs} ms ` +
+        `(job ${w.seq}, last finished ${Atomics.load(w.ctl, DONE)}); the worker threads were stopped`,
+    );
+    throw this.stalled;
+  }
+
+  /** What worker `w` was last asked to do, for messages. */
+  private jobName(w: PoolWorker): string {
+    if (w.ctl[KIND] === LOAD) return '(loading a kernel module)';
+    const names = this.modules[w.ctl[MODULE]]?.names;
+    return `'${names?.[w.ctl[EXPORT]] ?? `#${w.ctl[EXPORT]}`}' of module ${w.ctl[MODULE]}`;
   }
 
   private stop(w: PoolWorker): void {
