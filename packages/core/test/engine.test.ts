@@ -26,6 +26,14 @@ describe('tensors and memory', () => {
     expect(memory()).toEqual(before);
   });
 
+  it('number operands leave no tensors behind', () => {
+    using x = tensor([1, 2, 3]);
+    const before = memory();
+    add(x, 1).dispose();
+    mul(2, x).dispose();
+    expect(memory()).toEqual(before);
+  });
+
   it('reshape shares data and frees it with the last owner', () => {
     const before = memory().backends.cpu?.bytes ?? 0;
     const x = tensor([1, 2, 3, 4, 5, 6]);

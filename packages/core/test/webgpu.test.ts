@@ -4,7 +4,7 @@ import {
   abs, add, BackendError, computeGradients, concat, conv1d, cos, crossEntropy, div, exp, gather, gelu, irfft, logSoftmax,
   logsumexp, MATMUL_LARGE, MATMUL_LARGE_DEEP, matmul, max, maximum, mean, memory, minimum, mul, pad, pow, randn, registerBackend, rfft,
   rmsNorm, runKernel, setBackend, sigmoid, square, silu, slice, softmax, softplus, sqrt, sub, sum, tanh, tensor, tidy, toBackend,
-  transpose, WebGpuBackend, where, type Tensor,
+  transpose, WebGpuBackend, WebGpuData, where, type Tensor,
 } from '@ssmjs/core';
 import { engine } from '../src/engine';
 
@@ -323,6 +323,25 @@ describe('webgpu backend: memory, batching and errors', () => {
     expect(mismatch(got, base.map((v) => v + 300), 1e-3, 0)).toBeNull();
     x.dispose();
     y.dispose();
+  });
+
+  it('reuses buffers freed inside a batch, and an upload into one waits for the reads before it', async () => {
+    await setBackend('webgpu');
+    await gpu.sync();
+    gpu.trimPool();
+    const a = tensor([1, 2, 3, 4]);
+    const freed = (a.dataId as WebGpuData).buffer;
+    const b = exp(a); // recorded, reads a's buffer
+    a.dispose(); // freed while the batch is open
+    const c = exp(b); // takes a's buffer for its output at once: it runs after the first exp
+    expect((c.dataId as WebGpuData).buffer).toBe(freed);
+    b.dispose();
+    const d = tensor([9, 9, 9, 9]); // an upload into b's buffer: must not land before the second exp read b
+    expect((d.dataId as WebGpuData).buffer).toBe((b.dataId as WebGpuData).buffer);
+    expect(mismatch(await c.data(), [1, 2, 3, 4].map((v) => Math.exp(Math.exp(v))), 1e-3, 1e-5)).toBeNull();
+    expect(Array.from(await d.data())).toEqual([9, 9, 9, 9]);
+    for (const t of [c, d]) t.dispose();
+    await setBackend('cpu');
   });
 
   it('a missing adapter is a typed error, and auto falls back', async () => {

@@ -20,6 +20,20 @@ function operands(op: string, a: Operand, b: Operand): [Tensor, Tensor] {
   return [ta, tb];
 }
 
+/**
+ * Runs a binary kernel. Scalars made for number operands are disposed right after: the op's output does
+ * not need them, and while gradients are taken the tape keeps them alive until it is done.
+ */
+function binary(op: string, a: Operand, b: Operand): Tensor {
+  const [ta, tb] = operands(op, a, b);
+  try {
+    return run1(op, [ta, tb]);
+  } finally {
+    if (ta !== a) ta.dispose();
+    if (tb !== b) tb.dispose();
+  }
+}
+
 /** Sums a broadcast gradient back down to `shape`. */
 export function unbroadcast(dy: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(dy.shape, shape)) return dy;
@@ -38,22 +52,22 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 engine.registerGradient('broadcastTo', ([dy], { inputs: [x] }) => [unbroadcast(dy, x.shape)]);
 
 export function add(a: Operand, b: Operand): Tensor {
-  return run1('add', operands('add', a, b));
+  return binary('add', a, b);
 }
 engine.registerGradient('add', ([dy], { inputs: [a, b] }) => [unbroadcast(dy, a.shape), unbroadcast(dy, b.shape)]);
 
 export function sub(a: Operand, b: Operand): Tensor {
-  return run1('sub', operands('sub', a, b));
+  return binary('sub', a, b);
 }
 engine.registerGradient('sub', ([dy], { inputs: [a, b] }) => [unbroadcast(dy, a.shape), unbroadcast(neg(dy), b.shape)]);
 
 export function mul(a: Operand, b: Operand): Tensor {
-  return run1('mul', operands('mul', a, b));
+  return binary('mul', a, b);
 }
 engine.registerGradient('mul', ([dy], { inputs: [a, b] }) => [unbroadcast(mul(dy, b), a.shape), unbroadcast(mul(dy, a), b.shape)]);
 
 export function div(a: Operand, b: Operand): Tensor {
-  return run1('div', operands('div', a, b));
+  return binary('div', a, b);
 }
 engine.registerGradient('div', ([dy], { inputs: [a, b] }) => [
   unbroadcast(div(dy, b), a.shape),
@@ -86,7 +100,7 @@ function unaryOp(name: string, x: Tensor, attrs: Record<string, unknown> = {}): 
 
 /** x ** p elementwise; p a tensor (broadcast) or a number. */
 export function pow(x: Operand, p: Operand): Tensor {
-  return run1('pow', operands('pow', x, p));
+  return binary('pow', x, p);
 }
 engine.registerGradient('pow', ([dy], { inputs: [x, p], outputs: [y] }) => [
   unbroadcast(mul(dy, mul(p, pow(x, sub(p, 1)))), x.shape),
@@ -96,7 +110,7 @@ engine.registerGradient('pow', ([dy], { inputs: [x, p], outputs: [y] }) => [
 
 /** Elementwise larger of a and b. At ties each side gets half the gradient (torch). */
 export function maximum(a: Operand, b: Operand): Tensor {
-  return run1('maximum', operands('maximum', a, b));
+  return binary('maximum', a, b);
 }
 engine.registerGradient('maximum', ([dy], { inputs: [a, b] }) => {
   // (1 + sign(a − b))/2 is 1 where a wins, 0 where b wins, ½ at ties.
@@ -105,7 +119,7 @@ engine.registerGradient('maximum', ([dy], { inputs: [a, b] }) => {
 });
 
 export function minimum(a: Operand, b: Operand): Tensor {
-  return run1('minimum', operands('minimum', a, b));
+  return binary('minimum', a, b);
 }
 engine.registerGradient('minimum', ([dy], { inputs: [a, b] }) => {
   const toA = mul(add(sign(sub(b, a)), 1), 0.5);

@@ -4,7 +4,7 @@ import { DTypeError, ShapeError, ValueError, shapeStr } from '../errors';
 import { assertShape, broadcastShapes, normalizeAxes, sameShape, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { unbroadcast } from './arithmetic';
-import { scalar, scalarLike } from './creation';
+import { scalarLike } from './creation';
 import { assertFloat, assertInt, run1 } from './util';
 
 // reshape shares the data (no copy) on every backend: the kernel only changes the shape.
@@ -152,11 +152,17 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
 /** cond ≠ 0 picks a, else b; all three broadcast. cond is int32, a and b share a dtype. */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   assertInt('where', 'cond', cond);
-  const ta = typeof a === 'number' ? (typeof b === 'number' ? scalar(a) : scalarLike(a, b)) : a;
-  const tb = typeof b === 'number' ? scalarLike(b, ta) : b;
-  if (ta.dtype !== tb.dtype) throw new DTypeError('where', `a is ${ta.dtype} ${shapeStr(ta.shape)} but b is ${tb.dtype} ${shapeStr(tb.shape)}`);
-  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
-  return run1('where', [cond, ta, tb], { shape });
+  // Number operands become scalars on cond's backend, freed after the op (the tape keeps them while needed).
+  const ta = typeof a === 'number' ? scalarLike(a, typeof b === 'number' ? cond : b, typeof b === 'number' ? 'float32' : b.dtype) : a;
+  const tb = typeof b === 'number' ? scalarLike(b, cond, ta.dtype) : b;
+  try {
+    if (ta.dtype !== tb.dtype) throw new DTypeError('where', `a is ${ta.dtype} ${shapeStr(ta.shape)} but b is ${tb.dtype} ${shapeStr(tb.shape)}`);
+    const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
+    return run1('where', [cond, ta, tb], { shape });
+  } finally {
+    if (ta !== a) ta.dispose();
+    if (tb !== b) tb.dispose();
+  }
 }
 engine.registerGradient('where', ([dy], { inputs: [cond, a, b] }) => [
   null,

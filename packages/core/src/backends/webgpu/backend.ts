@@ -101,7 +101,14 @@ export class WebGpuBackend implements Backend {
   private readonly pool = new Map<number, GPUBuffer[]>();
   private poolBytes = 0;
   /** Freed while the current batch may still read them: they join the pool after it is submitted. */
-  private pendingFree: GPUBuffer[] = [];
+  /**
+   * Buffers freed while a batch is being recorded, by size. Kernels may take them for their outputs at once:
+   * the GPU runs the batch's dispatches in order, so a later dispatch's writes come after earlier reads. An
+   * upload (`queue.writeBuffer`) would not: it runs before the whole batch, so writing into such a buffer
+   * submits the batch first (`reusedInBatch`).
+   */
+  private batchFreed = new Map<number, GPUBuffer[]>();
+  private readonly reusedInBatch = new Set<GPUBuffer>();
   private readonly stagingPool = new Map<number, GPUBuffer[]>();
   private liveBytes = 0;
   private liveBuffers = 0;
@@ -209,15 +216,24 @@ export class WebGpuBackend implements Backend {
       this.poolBytes -= size;
       return free.pop()!;
     }
+    const freedInBatch = this.batchFreed.get(size);
+    if (freedInBatch && freedInBatch.length > 0) {
+      const buffer = freedInBatch.pop()!;
+      this.reusedInBatch.add(buffer);
+      return buffer;
+    }
     return this.device.createBuffer({ size, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST });
   }
 
-  /** Gives a buffer back; it is reused only after the work recorded so far is submitted. */
+  /** Gives a buffer back: to the pool, or, while a batch is recorded, to the batch's freed buffers. */
   releaseBuffer(buffer: GPUBuffer): void {
     this.liveBytes -= buffer.size;
     this.liveBuffers--;
-    if (this.encoder) this.pendingFree.push(buffer);
-    else this.recycle(buffer);
+    if (this.encoder) {
+      let list = this.batchFreed.get(buffer.size);
+      if (!list) this.batchFreed.set(buffer.size, (list = []));
+      list.push(buffer);
+    } else this.recycle(buffer);
   }
 
   private recycle(buffer: GPUBuffer): void {
@@ -238,6 +254,8 @@ export class WebGpuBackend implements Backend {
   write(dataId: DataId, values: TypedArray): void {
     this.checkUsable('write');
     const { buffer } = dataId as WebGpuData;
+    // Recorded dispatches may still read this buffer's old content; the upload must come after them.
+    if (this.reusedInBatch.has(buffer)) this.flush();
     if (values.length > 0) this.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, values.byteLength);
   }
 
@@ -261,7 +279,9 @@ export class WebGpuBackend implements Backend {
   poolMemory(): { bytes: number; buffers: number; pending: number } {
     let buffers = 0;
     for (const list of this.pool.values()) buffers += list.length;
-    return { bytes: this.poolBytes, buffers, pending: this.pendingFree.length };
+    let pending = 0;
+    for (const list of this.batchFreed.values()) pending += list.length;
+    return { bytes: this.poolBytes, buffers, pending };
   }
 
   // ---------------------------------------------------------------- reading
@@ -365,9 +385,10 @@ export class WebGpuBackend implements Backend {
     this.encoder = null;
     this.dispatches = 0;
     this.paramBytes = 0;
-    const freed = this.pendingFree;
-    this.pendingFree = [];
-    for (const buffer of freed) this.recycle(buffer);
+    const freed = this.batchFreed;
+    this.batchFreed = new Map();
+    this.reusedInBatch.clear();
+    for (const list of freed.values()) for (const buffer of list) this.recycle(buffer);
   }
 
   dispose(): void {
