@@ -9,12 +9,13 @@ export { withSharedFlag, hasDataSegments, type WasmLocation } from './loader';
 let options: WasmBackendOptions = {};
 
 /**
- * Options for the wasm backend (threads, where the .wasm files are, relaxed SIMD, memory bound).
+ * Options for the wasm backend (threads, where the .wasm files are, relaxed SIMD, memory bound, the
+ * watchdog's time for a worker's part of a kernel).
  * Takes effect when the backend starts (the first `setBackend('wasm')`); threads can change later
  * with `setWasmThreads`.
  */
 export function configureWasm(next: WasmBackendOptions): void {
-  if (engine.findBackend('wasm') && (next.wasmPaths !== undefined || next.relaxedSimd !== undefined || next.maximumMemoryBytes !== undefined)) {
+  if (engine.findBackend('wasm') && (next.wasmPaths !== undefined || next.relaxedSimd !== undefined || next.maximumMemoryBytes !== undefined || next.jobTimeoutMs !== undefined)) {
     throw new BackendError('configureWasm: the wasm backend has started; only threads can change now (setWasmThreads)');
   }
   options = { ...options, ...next };
