@@ -232,9 +232,11 @@ export async function train(options: TrainOptions, reporter: TrainReporter): Pro
   if (interrupted) reporter.log(`continue with the same command and --resume`);
 
   if (data.tokenizer && options.samples > 0) {
-    for (const prompt of ['The ', 'It was ', 'In the '].slice(0, options.samples)) {
+    const prompts = ['The ', 'It was ', 'In the '].slice(0, options.samples);
+    for (const [i, prompt] of prompts.entries()) {
       const ids = data.tokenizer.encode(prompt);
-      const [out] = await model.generate([ids], { maxNewTokens: options.sampleLength, temperature: 0.8, topK: 40, seed: options.seed });
+      // A sampling seed per prompt: one seed for all would draw the same random stream for each.
+      const [out] = await model.generate([ids], { maxNewTokens: options.sampleLength, temperature: 0.8, topK: 40, seed: options.seed + i });
       reporter.log(`sample: ${JSON.stringify(data.tokenizer.decode(out))}`);
     }
   }
