@@ -20,6 +20,30 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   return outShape.map((d, i) => (i < offset || shape[i - offset] === 1 ? 0 : strides[i - offset]));
 }
 
+/**
+ * Element offsets of batch matrix `bi`'s A and B in a batched matmul whose batch axes broadcast with
+ * strides `sa`, `sb` (in matrices, from broadcastStrides) over `batchShape`.
+ */
+export function matmulBatchOffsets(
+  bi: number,
+  batchShape: readonly number[],
+  sa: readonly number[],
+  sb: readonly number[],
+  aMatrix: number,
+  bMatrix: number,
+): [number, number] {
+  let offA = 0;
+  let offB = 0;
+  let rem = bi;
+  for (let d = batchShape.length - 1; d >= 0; d--) {
+    const i = rem % batchShape[d];
+    rem = Math.floor(rem / batchShape[d]);
+    offA += i * sa[d] * aMatrix;
+    offB += i * sb[d] * bMatrix;
+  }
+  return [offA, offB];
+}
+
 /** An elementwise binary kernel with NumPy broadcasting. */
 function binary(name: string, f: (a: number, b: number) => number): void {
   register(name, ([a, b], _attrs, be) => {
@@ -174,15 +198,7 @@ export function registerCpuKernels(): void {
     const out = new Float32Array(batch * M * N);
     const row = new Float32Array(K);
     for (let bi = 0; bi < batch; bi++) {
-      let offA = 0;
-      let offB = 0;
-      let rem = bi;
-      for (let d = batchShape.length - 1; d >= 0; d--) {
-        const i = rem % batchShape[d];
-        rem = Math.floor(rem / batchShape[d]);
-        offA += i * sa[d] * M * K;
-        offB += i * sb[d] * K * N;
-      }
+      const [offA, offB] = matmulBatchOffsets(bi, batchShape, sa, sb, M * K, K * N);
       for (let m = 0; m < M; m++) {
         for (let k = 0; k < K; k++) row[k] = transposeA ? x[offA + k * M + m] : x[offA + m * K + k];
         const o = (bi * M + m) * N;

@@ -2,7 +2,7 @@ import type { Attrs, KernelFn, TensorInfo } from '../../backend';
 import { engine } from '../../engine';
 import { ValueError } from '../../errors';
 import { broadcastShapes, sizeOf, stridesOf } from '../../shape';
-import { broadcastStrides } from '../cpu/kernels';
+import { broadcastStrides, matmulBatchOffsets } from '../cpu/kernels';
 import type { WasmBackend } from './backend';
 
 type WasmKernel = (inputs: readonly TensorInfo[], attrs: Attrs, backend: WasmBackend) => TensorInfo | TensorInfo[];
@@ -177,15 +177,7 @@ function registerMatmul(): void {
     const batch = sizeOf(batchShape);
     const parts = M * N * K >= PARALLEL_FLOPS && (M >= 8 || M === 1) ? be.threads : 1;
     for (let bi = 0; bi < batch; bi++) {
-      let offA = 0;
-      let offB = 0;
-      let rem = bi;
-      for (let d = batchShape.length - 1; d >= 0; d--) {
-        const i = rem % batchShape[d];
-        rem = Math.floor(rem / batchShape[d]);
-        offA += i * sa[d] * M * K;
-        offB += i * sb[d] * K * N;
-      }
+      const [offA, offB] = matmulBatchOffsets(bi, batchShape, sa, sb, M * K, K * N);
       const pa = be.ptr(a) + offA * 4;
       const pb = be.ptr(b) + offB * 4;
       const pc = be.ptr(out) + bi * M * N * 4;
