@@ -14,7 +14,7 @@ torch_model="python3 tooling/bench/mamba_torch.py --out $R/mamba-torch.json || c
 for step in "${@:-roundtrip matmul scan model bandwidth}"; do for s in $step; do case $s in
   roundtrip) run_step roundtrip 120 "python3 tooling/fixtures/check_roundtrip.py --dir packages/mamba/test/fixtures/roundtrip --out $R" ;;
   matmul) run_step matmul 150 "python3 tooling/bench/matmul_torch.py > $R/torch-matmul.json; node .device/webgpu-bench.mjs --torch $R/torch-matmul.json" ;;
-  scan) run_step scan 150 "python3 tooling/bench/scan_torch.py > $R/scan-torch.json; node .device/scan-webgpu.mjs --torch $R/scan-torch.json --out $R/scan-webgpu.json" ;;
+  scan) run_step scan 300 "python3 tooling/bench/scan_torch.py > $R/scan-torch.json; node .device/scan-webgpu.mjs --torch $R/scan-torch.json --out $R/scan-webgpu.json" ;;
   model) run_step model 240 "$torch_model; node .device/gpu-bench.mjs --torch $R/mamba-torch.json --out $R/gpu-bench.json" ;;
   bandwidth) run_step bandwidth 120 "cp tooling/bench/dawn-bandwidth.mjs .device/ && node .device/dawn-bandwidth.mjs" ;;
   model-norobust) run_step model-norobust 200 "$torch_model; DAWN_TOGGLES=enable-dawn-features=allow_unsafe_apis,disable_robustness node .device/gpu-bench.mjs --torch $R/mamba-torch.json --out $R/gpu-bench-norobust.json" ;;

@@ -18,13 +18,14 @@ import { abs, add, neg, randn, registerBackend, runKernel, setBackend, tensor, t
 import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, selectiveScan } from '../src/index';
 import type { ScanAttrs } from '../src/kernels/contract';
 import { setScanTiling, type ScanTiling } from '../src/kernels/webgpu';
+import { channelBackwardMemory, invocationsPerChannel } from '../src/kernels/webgpu/channels.wgsl';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const batches = option('batches', '1,16').split(',').map(Number);
+const batches = option('batches', '1,2,4,8,16').split(',').map(Number);
 const L = Number(option('L', '2048'));
 const dim = Number(option('dim', '1536'));
 const N = Number(option('N', '16'));
@@ -121,15 +122,27 @@ registerBackend('webgpu', () => WebGpuBackend.create(options), 2);
 registerBackend('webgpu-no-subgroups', () => WebGpuBackend.create({ ...options, subgroups: false }), -10);
 
 const results: Record<string, unknown> = { shape: { L, dim, N, chunkSize: ATTRS.chunkSize }, runs: [] as unknown[] };
+// Both kernel families at every batch: the tile scan and the channel-parallel kernels ('auto' picks by size).
+const FAMILIES = ['tiles', 'channels'] as const;
 for (const name of ['webgpu', 'webgpu-no-subgroups']) {
   await setBackend(name);
   const backend = await selectiveScanBackend(name);
-  for (const l of [1504, 1501]) {
-    const errors = await check(name, l);
-    console.log(`${name}: subgroups ${backend.subgroups}; max error vs cpu at L=${l}`, Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', '));
-    results[`errors ${name} L=${l}`] = errors;
+  if (name === 'webgpu') {
+    const { maxComputeWorkgroupStorageSize, maxStorageBuffersPerShaderStage, maxComputeInvocationsPerWorkgroup } = backend.limits;
+    results.limits = { maxComputeWorkgroupStorageSize, maxStorageBuffersPerShaderStage, maxComputeInvocationsPerWorkgroup };
+    console.log('device limits', results.limits);
   }
-  for (const batch of batches) {
+  for (const kernels of FAMILIES) {
+    setScanTiling({ kernels });
+    for (const l of [1504, 1501]) {
+      const errors = await check(name, l);
+      console.log(`${name} ${kernels}: subgroups ${backend.subgroups}; max error vs cpu at L=${l}`, Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', '));
+      results[`errors ${name} ${kernels} L=${l}`] = errors;
+    }
+  }
+  for (const [batch, kernels] of batches.flatMap((b) => FAMILIES.map((k) => [b, k] as const))) {
+    if (name === 'webgpu-no-subgroups' && kernels === 'channels') continue; // its forward shuffles only y; the backward uses none
+    setScanTiling({ kernels });
     await setBackend(name);
     const xs = inputs(batch, dim, N, L, 1);
     const dy = randn([batch, dim, L], { seed: 20 });
@@ -146,6 +159,7 @@ for (const name of ['webgpu', 'webgpu-no-subgroups']) {
     const updates = batch * dim * L * N;
     const run = {
       backend: name,
+      kernels,
       batch,
       forwardMs: forwardS * 1e3,
       backwardMs: backwardS * 1e3,
@@ -158,17 +172,21 @@ for (const name of ['webgpu', 'webgpu-no-subgroups']) {
     };
     (results.runs as unknown[]).push(run);
     console.log(
-      `${name} B=${batch}: forward ${run.forwardMs.toFixed(3)} ms (${run.forwardGBs.toFixed(0)} GB/s, ${(run.forwardUpdatesPerS / 1e9).toFixed(1)} G updates/s), ` +
+      `${name} ${kernels} B=${batch}: forward ${run.forwardMs.toFixed(3)} ms (${run.forwardGBs.toFixed(0)} GB/s, ${(run.forwardUpdatesPerS / 1e9).toFixed(1)} G updates/s), ` +
         `backward ${run.backwardMs.toFixed(3)} ms (${run.backwardGBs.toFixed(0)} GB/s, ×${run.backwardOverForward.toFixed(2)} forward); ` +
         `elementwise neg ${run.elementwiseGBs.toFixed(0)} GB/s`,
     );
     for (const t of [...xs, dy, dLast, ...saved]) t.dispose();
   }
+  setScanTiling();
 }
 
 // Other tilings at the largest batch (webgpu with subgroups): where the default stands.
 const FORWARD_TILINGS: Partial<ScanTiling>[] = [{ forwardWorkgroup: 128, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 8 }, { forwardWorkgroup: 64, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 4 }];
 const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backwardItems: 4 }, { backwardWorkgroup: 256, backwardItems: 4 }, { backwardWorkgroup: 128, backwardItems: 2 }];
+const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
+  { channelWorkgroup: 64, channelBlock: 16 }, { channelWorkgroup: 256, channelBlock: 64 }, { channelWorkgroup: 32, channelBlock: 8 },
+];
 {
   const batch = Math.max(...batches);
   await setBackend('webgpu');
@@ -178,17 +196,24 @@ const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backw
   const dLast = randn([batch, dim, N], { seed: 21 });
   const saved = runKernel(SCAN_KERNEL, xs, ATTRS);
   const tilings: Record<string, number> = {};
+  for (const t of CHANNEL_TILINGS) {
+    setScanTiling({ ...t, kernels: 'channels' });
+    tilings[`channels forward workgroup ${t.channelWorkgroup}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
+    // A block of channels whose workgroup memory exceeds the device's limit falls back to the tile backward.
+    if (channelBackwardMemory({ channels: t.channelBlock!, G: invocationsPerChannel(N), N, T: 4 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
+    tilings[`channels backward block ${t.channelBlock}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
+  }
   for (const t of FORWARD_TILINGS) {
-    setScanTiling(t);
+    setScanTiling({ ...t, kernels: 'tiles' });
     tilings[`forward ${t.forwardWorkgroup}x${t.forwardItems}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
   }
   for (const t of BACKWARD_TILINGS) {
-    setScanTiling(t);
+    setScanTiling({ ...t, kernels: 'tiles' });
     tilings[`backward ${t.backwardWorkgroup}x${t.backwardItems}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
   setScanTiling();
   results.tilingsMs = { batch, ...tilings };
-  console.log(`other tilings at B=${batch} (ms; default forward 128x8, backward 256x2):`, Object.entries(tilings).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
+  console.log(`other tilings at B=${batch} (ms; defaults: tiles forward 128x8, backward 256x2; channels forward workgroup 128, backward block 32):`, Object.entries(tilings).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
   for (const t of [...xs, dy, dLast, ...saved]) t.dispose();
 }
 
@@ -211,10 +236,10 @@ try {
 }
 if (torch) {
   results.torch = torch;
-  for (const run of results.runs as { backend: string; batch: number; forwardMs: number; backwardMs: number }[]) {
+  for (const run of results.runs as { backend: string; kernels: string; batch: number; forwardMs: number; backwardMs: number }[]) {
     const ref = torch.runs.find((r) => r.batch === run.batch);
     if (!ref) continue;
-    const line = `${run.backend} B=${run.batch}: ×${(ref.forwardMs / run.forwardMs).toFixed(0)} PyTorch's sequential forward` +
+    const line = `${run.backend} ${run.kernels} B=${run.batch}: ×${(ref.forwardMs / run.forwardMs).toFixed(0)} PyTorch's sequential forward` +
       (ref.backwardMs ? `, ×${(ref.backwardMs / run.backwardMs).toFixed(0)} its backward` : '');
     console.log(line);
   }

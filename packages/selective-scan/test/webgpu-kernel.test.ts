@@ -3,7 +3,8 @@
  * L = 1, L longer than a forward tile (1024 steps) and not a multiple of the chunk, N other than 16,
  * checkpoint spacings longer than a backward tile (512 steps: the backward makes denser ones), more
  * channels than one backward block sums (32 at N = 16). Outputs, lastState and every gradient; also
- * with small tiles (many tile boundaries).
+ * with small tiles (many tile boundaries), and through the channel-parallel kernels (which 'auto' keeps
+ * for large batch × d_inner) on every shape, with and without subgroups, and with small channel blocks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { add, computeGradients, dispose, keep, mul, setBackend, sum, toBackend, type Tensor } from '@ssmjs/core';
@@ -53,12 +54,22 @@ async function moveTo(x: RandomScanInputs, backend: string): Promise<RandomScanI
 }
 
 // Small tiles (forward 128 steps, backward 128) put many tile boundaries into short sequences.
-const TILINGS = { default: {}, small: { forwardWorkgroup: 128, forwardItems: 1, backwardWorkgroup: 128, backwardItems: 1 } };
+// The channel-parallel kernels on every shape (by default they take only large batch × d_inner), also
+// with small blocks of channels (several blocks, the last partly past d_inner).
+const TILINGS = {
+  default: {},
+  small: { forwardWorkgroup: 128, forwardItems: 1, backwardWorkgroup: 128, backwardItems: 1 },
+  channels: { kernels: 'channels' as const },
+  'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4 },
+};
 
 describe.each([
   ['webgpu', 'default'],
   ['webgpu-no-subgroups', 'default'],
   ['webgpu', 'small'],
+  ['webgpu', 'channels'],
+  ['webgpu-no-subgroups', 'channels'],
+  ['webgpu', 'channels, small blocks'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);
@@ -66,7 +77,7 @@ describe.each([
   });
   afterAll(() => setScanTiling());
 
-  it.each(SHAPES.filter((shape) => tiling === 'default' || shape[3] > 100).flatMap((shape) => [true, false].map((optional) => [shape.join('×'), optional, shape] as const)))(
+  it.each(SHAPES.filter((shape) => tiling !== 'small' || shape[3] > 100).flatMap((shape) => [true, false].map((optional) => [shape.join('×'), optional, shape] as const)))(
     'batch×dim×N×L×chunk %s, optional inputs: %s',
     async (_, optional, [batch, dim, N, L, chunkSize]) => {
       await setBackend('cpu');

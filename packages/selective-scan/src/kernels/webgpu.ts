@@ -12,6 +12,10 @@ import { channelsPerBlock, scanBackwardSource, SUM_PARTS_WORKGROUP, sumPartsSour
 import { scanForwardSource, type ScanVariant } from './webgpu/scan.wgsl';
 import { STEP_WORKGROUP, stateUpdateSource } from './webgpu/step.wgsl';
 import { COPY_WORKGROUP, copySource } from './webgpu/copy.wgsl';
+import {
+  channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, invocationsPerChannel,
+  type ChannelBackwardVariant, type ChannelScanVariant,
+} from './webgpu/channels.wgsl';
 
 type WebGpuKernel = KernelFn<WebGpuBackend>;
 
@@ -36,17 +40,37 @@ function output(be: WebGpuBackend, shape: number[]): TensorInfo {
 }
 
 /**
- * Workgroup sizes (powers of two) and time steps per invocation. A forward tile is workgroup × items
- * steps; the backward keeps the state before each of its items per state, so it takes fewer.
+ * Which kernels run and how they are cut. The tile scan (scan.wgsl, backward.wgsl) splits L over a
+ * workgroup per channel: for small batches. The channel-parallel kernels (channels.wgsl) give each
+ * invocation whole rows of states: for batch × d_inner large enough to fill the GPU without splitting
+ * L ('auto' picks them from `channelInvocations` invocations on, where the device allows them).
+ *
+ * Tile scan: workgroup sizes (powers of two) and time steps per invocation. A forward tile is
+ * workgroup × items steps; the backward keeps the state before each of its items per state, so it
+ * takes fewer.
  */
 export interface ScanTiling {
+  kernels: 'auto' | 'tiles' | 'channels';
+  channelInvocations: number;
+  /** Channel-parallel kernels: forward workgroup size, backward channels per workgroup. */
+  channelWorkgroup: number;
+  channelBlock: number;
   forwardWorkgroup: number;
   forwardItems: number;
   backwardWorkgroup: number;
   backwardItems: number;
 }
 
-const DEFAULT_TILING: ScanTiling = { forwardWorkgroup: 128, forwardItems: 8, backwardWorkgroup: 256, backwardItems: 2 };
+const DEFAULT_TILING: ScanTiling = {
+  kernels: 'auto',
+  channelInvocations: 32768,
+  channelWorkgroup: 128,
+  channelBlock: 32,
+  forwardWorkgroup: 128,
+  forwardItems: 8,
+  backwardWorkgroup: 256,
+  backwardItems: 2,
+};
 let tiling = DEFAULT_TILING;
 
 /** Sets the tiling of later calls (benchmarks compare tilings); no argument restores the default. */
@@ -144,6 +168,49 @@ function dispatchForward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   return { y, side };
 }
 
+/** Steps per block of the channel-parallel forward for a checkpoint spacing (null: not a multiple of 4). */
+const forwardBlock = (chunkSize: number) => (chunkSize % 8 === 0 ? 8 : chunkSize % 4 === 0 ? 4 : null);
+
+/** Whether the channel-parallel kernels take this call (`backward`: also the backward's limits). */
+function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, backward: boolean): boolean {
+  if (tiling.kernels === 'tiles') return false;
+  const G = invocationsPerChannel(N);
+  if (N / G > 8) return false;
+  if (backward) {
+    const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: BACKWARD_BLOCK });
+    if (memory > be.limits.maxComputeWorkgroupStorageSize || be.limits.maxStorageBuffersPerShaderStage < 12) return false;
+    if (tiling.channelBlock * G > be.limits.maxComputeInvocationsPerWorkgroup) return false;
+  }
+  return tiling.kernels === 'channels' || batch * dim * G >= tiling.channelInvocations;
+}
+
+/** The channel-parallel forward (chunkSize a multiple of 4): y, lastState and checkpoints as tensors. */
+function dispatchChannelForward(
+  be: WebGpuBackend, inputs: readonly TensorInfo[], attrs: ScanAttrs, chunkSize: number, T: number, temporary: GPUBuffer[],
+): { y: TensorInfo; lastState: TensorInfo; checkpoints: TensorInfo } {
+  const slots = optionalSlots(attrs);
+  const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, chunkSize);
+  const chunks = Math.ceil(L / chunkSize);
+  const G = invocationsPerChannel(N);
+  const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
+  const side = new Packed(be, [inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), optional(inputs, slots.initialState), batch * dim * N], temporary);
+  const y = output(be, [batch, dim, L]);
+  const checkpoints = output(be, [batch, dim, chunks, N]);
+  const variant: ChannelScanVariant = {
+    workgroup: tiling.channelWorkgroup, G, N, T, vec4: L % 4 === 0,
+    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
+    deltaSoftplus: attrs.deltaSoftplus, subgroups: be.subgroups,
+  };
+  const z = optional(inputs, slots.z);
+  be.dispatch({
+    program: program(`channelForward:${variantKey(variant)}`, () => channelScanForwardSource(variant)),
+    params: [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]],
+    buffers: [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)],
+    workgroups: flatGrid(batch * dim * G, tiling.channelWorkgroup),
+  });
+  return { y, lastState: side.unpack(4, [batch, dim, N]), checkpoints };
+}
+
 /** Scratch buffers of one call go back to the pool at the end (reused only after the recorded work is submitted). */
 function releaseAll(be: WebGpuBackend, temporary: GPUBuffer[]): void {
   for (const buffer of temporary) be.releaseBuffer(buffer);
@@ -153,6 +220,12 @@ const scanForward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const attrs = rawAttrs as ScanAttrs;
   const { batch, dim, dstate: N, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
   const temporary: GPUBuffer[] = [];
+  const T = forwardBlock(attrs.chunkSize);
+  if (T !== null && useChannels(be, batch, dim, N, false)) {
+    const { y, lastState, checkpoints } = dispatchChannelForward(be, inputs, attrs, attrs.chunkSize, T, temporary);
+    releaseAll(be, temporary);
+    return [y, lastState, checkpoints];
+  }
   const { y, side } = dispatchForward(be, inputs, attrs, attrs.chunkSize, temporary);
   const lastState = side.unpack(4, [batch, dim, N]);
   const checkpoints = side.unpack(5, [batch, dim, chunks, N]);
@@ -173,10 +246,84 @@ function sumParts(be: WebGpuBackend, parts: GPUBuffer, at: number, shape: number
   return out;
 }
 
+/** Steps per block of the channel-parallel backward, and the most blocks in one checkpoint spacing. */
+const BACKWARD_BLOCK = 4;
+const BACKWARD_MAX_BLOCKS = 16;
+
+/**
+ * The channel-parallel backward. Checkpoint spacings that are not a multiple of its block or longer than
+ * 16 blocks get checkpoints every 64 steps from one more forward pass.
+ */
+function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs: ScanAttrs): TensorInfo[] {
+  const slots = optionalSlots(attrs);
+  const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
+  const temporary: GPUBuffer[] = [];
+  const T = BACKWARD_BLOCK;
+  let spacing = attrs.chunkSize;
+  let checkpoints = inputs[slots.next];
+  const rerun = spacing % T !== 0 || spacing > T * BACKWARD_MAX_BLOCKS;
+  if (rerun) {
+    spacing = T * BACKWARD_MAX_BLOCKS;
+    const forward = dispatchChannelForward(be, inputs, attrs, spacing, forwardBlock(spacing)!, temporary);
+    be.free(forward.y.dataId);
+    be.free(forward.lastState.dataId);
+    checkpoints = forward.checkpoints;
+  }
+  const checkpointCount = Math.ceil(L / spacing);
+  const G = invocationsPerChannel(N);
+  const channels = tiling.channelBlock;
+  const blocks = Math.ceil(dim / channels);
+  const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
+  const side = new Packed(
+    be,
+    [
+      inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), inputs[slots.next + 2],
+      batch * dim * N, attrs.hasD ? batch * G * dim : 0, attrs.hasDeltaBias ? batch * G * dim : 0, attrs.hasInitialState ? batch * dim * N : 0,
+    ],
+    temporary,
+  );
+  const partSize = batch * blocks * N * L;
+  const parts = be.createBuffer(2 * partSize * 4);
+  temporary.push(parts);
+  const du = output(be, [batch, dim, L]);
+  const ddelta = output(be, [batch, dim, L]);
+  const dz = attrs.hasZ ? output(be, [batch, dim, L]) : null;
+  const variant: ChannelBackwardVariant = {
+    workgroup: channels * G, channels, maxBlocks: spacing / T, G, N, T, vec4: L % 4 === 0,
+    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
+    deltaSoftplus: attrs.deltaSoftplus, subgroups: false,
+  };
+  const z = optional(inputs, slots.z);
+  be.dispatch({
+    program: program(`channelBackward:${variantKey(variant)}`, () => channelScanBackwardSource(variant)),
+    params: [batch, dim, L, spacing, checkpointCount, blocks, ...side.at, BC.at[1], partSize],
+    buffers: [
+      bufferOf(inputs[0]), bufferOf(inputs[1]), bufferOf(inputs[slots.next + 1]), BC.buffer, ...(z ? [bufferOf(z)] : []),
+      side.buffer, bufferOf(checkpoints), bufferOf(du), bufferOf(ddelta), ...(dz ? [bufferOf(dz)] : []), parts,
+    ],
+    workgroups: rowGrid(batch * blocks),
+  });
+  if (rerun) be.free(checkpoints.dataId);
+  const outputs = [
+    du,
+    ddelta,
+    sumParts(be, side.buffer, side.at[4], [dim, N], 1, batch),
+    sumParts(be, parts, 0, [batch, N, L], batch, blocks),
+    sumParts(be, parts, partSize, [batch, N, L], batch, blocks),
+  ];
+  if (attrs.hasD) outputs.push(sumParts(be, side.buffer, side.at[5], [dim], 1, batch * G));
+  if (dz) outputs.push(dz);
+  if (attrs.hasDeltaBias) outputs.push(sumParts(be, side.buffer, side.at[6], [dim], 1, batch * G));
+  if (attrs.hasInitialState) outputs.push(side.unpack(7, [batch, dim, N]));
+  releaseAll(be, temporary);
+  return outputs;
+}
+
 const scanBackward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const attrs = rawAttrs as ScanAttrs;
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
+  if (useChannels(be, batch, dim, N, true)) return channelBackward(be, inputs, attrs);
   const temporary: GPUBuffer[] = [];
 
   // Tiles start at saved states: a multiple of the checkpoint spacing. Spacings longer than a tile

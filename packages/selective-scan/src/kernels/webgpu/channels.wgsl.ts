@@ -1,0 +1,357 @@
+import { bindings, enables, MATH, PARAMS } from './common';
+
+/**
+ * The channel-parallel forward: when batch × d_inner is large (training batches), there are enough
+ * independent (batch, channel, state) recurrences to fill the GPU without splitting time, so each
+ * invocation walks all of L for S = N / G states of one channel, in registers, and the G invocations
+ * of a channel sum their parts of y (subgroup shuffles, or workgroup memory). Compared with the tile
+ * scan (scan.wgsl.ts) there are no workgroup scans and no barriers per state, and every input is read
+ * once: it streams. Small batches leave most of the GPU idle this way; they use the tile scan.
+ */
+export interface ChannelScanVariant {
+  /** Invocations per workgroup: a multiple of G. */
+  workgroup: number;
+  /** Invocations per channel (1, 2 or 4) and the states each walks (S = N / G). */
+  G: number;
+  N: number;
+  /**
+   * Time steps per block: loaded together, the unit of the y reduction, and a divisor of chunkSize (so
+   * checkpoints fall on block starts). A multiple of 4 and of G.
+   */
+  T: number;
+  /** u, Δ, B, C as vec4 loads (L a multiple of 4). */
+  vec4: boolean;
+  hasD: boolean;
+  hasZ: boolean;
+  hasDeltaBias: boolean;
+  hasInitialState: boolean;
+  deltaSoftplus: boolean;
+  /** Sum y over the G invocations with subgroup shuffles (else workgroup memory and barriers). */
+  subgroups: boolean;
+}
+
+/** Invocations per channel for N states: 4 when N allows, so a channel's states spread over 4 registers files. */
+export function invocationsPerChannel(N: number): number {
+  return N % 4 === 0 ? 4 : N % 2 === 0 ? 2 : 1;
+}
+
+/** `count` copies of `body(i)`, joined: WGSL loops the compiler must not leave rolled (register arrays). */
+export const unroll = (count: number, body: (i: number) => string, separator = '\n'): string =>
+  Array.from({ length: count }, (_, i) => body(i)).join(separator);
+
+/**
+ * Loads of T consecutive steps of a row-major (rows, L) array into a register array: vec4 loads when L
+ * is a multiple of 4 (rows then start on a vec4), else scalar loads. Steps past L read 0. The index is
+ * clamped into the array and the value selected, not branched around: branches per load made
+ * SwiftShader's shader compiler hang.
+ */
+export function loadSteps(v: { vec4: boolean; T: number }, target: string, array: string, at: string, t0: string): string {
+  const load = (index: string) => `${array}[min(${index}, arrayLength(&${array}) - 1u)]`;
+  if (v.vec4) {
+    return unroll(v.T / 4, (k) => `{ let q = select(vec4<f32>(0.0), ${load(`(${at} + ${t0}) / 4u + ${k}u`)}, ${t0} + ${4 * k}u < L);
+${unroll(4, (c) => `  ${target}[${4 * k + c}] = q[${c}];`)} }`);
+  }
+  return unroll(v.T, (j) => `${target}[${j}] = select(0.0, ${load(`${at} + ${t0} + ${j}u`)}, ${t0} + ${j}u < L);`);
+}
+
+/**
+ * Bindings: u, delta, BC (B then C at atC), [z], y, side (A, D, deltaBias, initialState in; lastState out),
+ * checkpoints (the state before every multiple of chunkSize: (batch, dim, chunks, N)). Eight storage buffers
+ * with the parameters: WebGPU's default limit.
+ * Params: [batch, dim, L, chunkSize, chunks, atA, atD, atBias, atInitial, atLast, atC].
+ */
+export function channelScanForwardSource(v: ChannelScanVariant): string {
+  const { G, N, T, workgroup: W } = v;
+  const S = N / G;
+  const view = v.vec4 ? 'vec4<f32>' : 'f32';
+  const list: [string, 'read' | 'read_write', string][] = [['us', 'read', view], ['deltas', 'read', view], ['BC', 'read', view]];
+  if (v.hasZ) list.push(['zs', 'read', 'f32']);
+  list.push(['ys', 'read_write', 'f32'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
+  const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
+  const perLane = T / G;
+  // y summed over the channel's G invocations; every one of them ends with the whole sum.
+  const reduce = G === 1
+    ? ''
+    : v.subgroups
+      ? unroll(T, (j) => unroll(Math.log2(G), (k) => `acc[${j}] += subgroupShuffleXor(acc[${j}], ${1 << k}u);`, ' '))
+      : `workgroupBarrier();
+${unroll(T, (j) => `    partY[lid * ${T}u + ${j}u] = acc[${j}];`)}
+    workgroupBarrier();
+    for (var j = 0u; j < ${T}u; j++) {
+      var total = 0.0;
+      for (var k = 0u; k < ${G}u; k++) { total += partY[(lid - g + k) * ${T}u + j]; }
+      acc[j] = total;
+    }`;
+  return `${enables(v.subgroups && G > 1)}${PARAMS}
+${bindings(list)}
+${MATH}
+${!v.subgroups && G > 1 ? `var<workgroup> partY: array<f32, ${W * T}>;` : ''}
+@compute @workgroup_size(${W})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let batch = p[0];
+  let dim = p[1];
+  let L = p[2];
+  let chunkSize = p[3];
+  let chunks = p[4];
+  let atA = p[5];
+  let atD = p[6];
+  let atBias = p[7];
+  let atInitial = p[8];
+  let atLast = p[9];
+  let atC = p[10];
+  let i = (wid.y * nwg.x + wid.x) * ${W}u + lid;
+  // Invocations past the last row compute on the last row and write nothing: all reach the barriers.
+  let live = i / ${G}u < batch * dim;
+  let row = min(i / ${G}u, batch * dim - 1u);
+  let g = i % ${G}u;
+  let b = row / dim;
+  let d = row % dim;
+  let rowAt = row * L;
+  // This invocation's states n = g·S + s: their A, state, and rows of B and C.
+  var A: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+  var bAt: array<u32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
+  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${N}u + g * ${S}u + ${s}u]` : '0.0'};
+  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}
+  var nextCheckpoint = 0u;
+  var u: array<f32, ${T}>;
+  var raw: array<f32, ${T}>;
+  var dt: array<f32, ${T}>;
+  var acc: array<f32, ${T}>;
+  var Bt: array<f32, ${T}>;
+  var Ct: array<f32, ${T}>;
+  for (var t0 = 0u; t0 < L; t0 += ${T}u) {
+${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
+${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
+${unroll(T, (j) => `    dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);
+    acc[${j}] = 0.0;`)}
+    // chunkSize is a multiple of T: checkpoints fall on block starts.
+    if (t0 == nextCheckpoint) {
+      if (live) {
+${unroll(S, (s) => `        checkpoints[(row * chunks + t0 / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
+      }
+      nextCheckpoint += chunkSize;
+    }
+${unroll(S, (s) => `    {
+${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0').replace(/^/gm, '  ')}
+${loadSteps(v, 'Ct', 'BC', `atC + bAt[${s}]`, 't0').replace(/^/gm, '  ')}
+      var hn = h[${s}];
+${unroll(T, (j) => `      hn = exp(dt[${j}] * A[${s}]) * hn + dt[${j}] * u[${j}] * Bt[${j}];
+      acc[${j}] += Ct[${j}] * hn;`)}
+      h[${s}] = hn;
+    }`)}
+    ${reduce}
+    // Invocation g finishes steps g·T/G … (g+1)·T/G − 1 of the block: D, the gate, the store.
+    if (live) {
+      for (var k = 0u; k < ${perLane}u; k++) {
+        let j = g * ${perLane}u + k;
+        let t = t0 + j;
+        if (t < L) {
+          var o = acc[j]${v.hasD ? ' + side[atD + d] * u[j]' : ''};
+          ${v.hasZ ? 'let zt = zs[rowAt + t];\n          o *= zt * sigmoid(zt);' : ''}
+          ys[rowAt + t] = o;
+        }
+      }
+    }
+  }
+  if (live) {
+${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
+  }
+}`;
+}
+
+export interface ChannelBackwardVariant extends ChannelScanVariant {
+  /** Channels per workgroup (workgroup = channels × G): the dB and dC partial sums are per block of them. */
+  channels: number;
+  /** Most blocks of T steps in a checkpoint spacing (their start states are kept per invocation). */
+  maxBlocks: number;
+}
+
+/** Workgroup memory of the channel-parallel backward, in bytes. */
+export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number }): number {
+  return 4 * (v.channels * v.T * 2 * v.N + 3 * v.channels * v.G * v.T);
+}
+
+/**
+ * The channel-parallel backward: one invocation per (batch, channel, group of S states), as the forward.
+ * Checkpoint spacings (chunks) are visited last to first; in a chunk each invocation first recomputes the
+ * states at the start of each block of T steps, then takes the blocks last to first: recomputes the
+ * block's states from the saved start (keeping h_{t−1} and exp(Δ_t·A) per step) and runs the gradient
+ * q_t (reaching h_t from later steps) back through it. A state's whole block happens in registers, one
+ * state after another.
+ *
+ * Sums over states (du, dΔ and the pre-gate y that dz needs) meet in workgroup memory, where the G
+ * invocations of a channel add them up (each finishing T/G of the steps); sums over channels (dB, dC)
+ * meet there too and are written as one partial per (batch, block of channels). dA, dD and dDeltaBias
+ * are partial per batch (and per invocation of a channel for dD, dDeltaBias); `sumParts` adds them up.
+ *
+ * Bindings: u, delta, dy, BC (B then C at atC), [z], side (A, D, deltaBias, dLastState in; partial dA,
+ * dD, dDeltaBias and dInitialState out), checkpoints, du, ddelta, [dz], parts (partial dB, then partial dC
+ * at atPartC). Params: [batch, dim, L, spacing, checkpointCount, blocks, atA, atD, atBias, atDLast,
+ * atPartA, atPartD, atPartBias, atDInitial, atC, atPartC].
+ */
+export function channelScanBackwardSource(v: ChannelBackwardVariant): string {
+  const { G, N, T, channels: CH } = v;
+  const W = CH * G;
+  const S = N / G;
+  const view = v.vec4 ? 'vec4<f32>' : 'f32';
+  const list: [string, 'read' | 'read_write', string][] = [['us', 'read', view], ['deltas', 'read', view], ['dys', 'read', view], ['BC', 'read', view]];
+  if (v.hasZ) list.push(['zs', 'read', view]);
+  list.push(['side', 'read_write', 'f32'], ['checkpoints', 'read', 'f32'], ['dus', 'read_write', 'f32'], ['ddeltas', 'read_write', 'f32']);
+  if (v.hasZ) list.push(['dzs', 'read_write', 'f32']);
+  list.push(['parts', 'read_write', 'f32']);
+  const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
+  const steps = (name: string) => `  var ${name}: array<f32, ${T}>;`;
+  return `${PARAMS}
+${bindings(list)}
+${MATH}
+// dB and dC per (channel, step, kind, state): the channels' parts, summed per block.
+var<workgroup> bcPart: array<f32, ${CH * T * 2 * N}>;
+// du, dΔ and pre-gate y per (kind, invocation, step): the states' parts, summed per channel.
+var<workgroup> statePart: array<f32, ${3 * W * T}>;
+@compute @workgroup_size(${W})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let batch = p[0];
+  let dim = p[1];
+  let L = p[2];
+  let spacing = p[3];
+  let checkpointCount = p[4];
+  let blocks = p[5];
+  let atA = p[6];
+  let atD = p[7];
+  let atBias = p[8];
+  let atDLast = p[9];
+  let atPartA = p[10];
+  let atPartD = p[11];
+  let atPartBias = p[12];
+  let atDInitial = p[13];
+  let atC = p[14];
+  let atPartC = p[15];
+  let wg = wid.y * nwg.x + wid.x;
+  if (wg >= batch * blocks) { return; }
+  let b = wg / blocks;
+  let blk = wg % blocks;
+  let c = lid / ${G}u;
+  let g = lid % ${G}u;
+  // Channels past dim compute on the last one with zero gradients (so their parts add nothing).
+  let live = blk * ${CH}u + c < dim;
+  let d = min(blk * ${CH}u + c, dim - 1u);
+  let row = b * dim + d;
+  let rowAt = row * L;
+  var A: array<f32, ${S}>;
+  var q: array<f32, ${S}>;
+  var dA: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+  var bAt: array<u32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
+  q[${s}] = select(0.0, side[atDLast + row * ${N}u + g * ${S}u + ${s}u], live);
+  dA[${s}] = 0.0;
+  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}
+  var dDsum = 0.0;
+  var biasSum = 0.0;
+  var starts: array<f32, ${v.maxBlocks * S}>;
+${['u', 'raw', 'dt', 'x', 'dy', 'dOut', 'Bt', 'Ct', 'hPrev', 'decay', 'yPart', 'duPart', 'dtPart'].map(steps).join('\n')}
+${v.hasZ ? steps('zt') : ''}
+  for (var k = checkpointCount; k > 0u; k--) {
+    let chunkStart = (k - 1u) * spacing;
+    let blockCount = (min(L - chunkStart, spacing) + ${T - 1}u) / ${T}u;
+    // 1. The state at the start of each block of the chunk.
+${unroll(S, (s) => `    h[${s}] = checkpoints[(row * checkpointCount + k - 1u) * ${N}u + g * ${S}u + ${s}u];`)}
+    for (var blockAt = 0u; blockAt < blockCount; blockAt++) {
+${unroll(S, (s) => `      starts[blockAt * ${S}u + ${s}u] = h[${s}];`)}
+      if (blockAt + 1u == blockCount) { break; }
+      let t0 = chunkStart + blockAt * ${T}u;
+${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
+${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
+${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);`)}
+${unroll(S, (s) => `      {
+${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0')}
+${unroll(T, (j) => `        h[${s}] = exp(dt[${j}] * A[${s}]) * h[${s}] + dt[${j}] * u[${j}] * Bt[${j}];`)}
+      }`)}
+    }
+    // 2. The blocks last to first.
+    for (var blockAt = blockCount; blockAt > 0u; blockAt--) {
+      let t0 = chunkStart + (blockAt - 1u) * ${T}u;
+${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
+${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
+${loadSteps(v, 'dy', 'dys', 'rowAt', 't0')}
+${v.hasZ ? loadSteps(v, 'zt', 'zs', 'rowAt', 't0') : ''}
+${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);
+      x[${j}] = dt[${j}] * u[${j}];
+      dOut[${j}] = select(0.0, ${v.hasZ ? `dy[${j}] * zt[${j}] * sigmoid(zt[${j}])` : `dy[${j}]`}, live);
+      yPart[${j}] = 0.0;
+      duPart[${j}] = 0.0;
+      dtPart[${j}] = 0.0;`)}
+${unroll(S, (s) => `      {
+${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0')}
+${loadSteps(v, 'Ct', 'BC', `atC + bAt[${s}]`, 't0')}
+        var hn = starts[(blockAt - 1u) * ${S}u + ${s}u];
+${unroll(T, (j) => `        hPrev[${j}] = hn;
+        decay[${j}] = exp(dt[${j}] * A[${s}]);
+        hn = decay[${j}] * hn + x[${j}] * Bt[${j}];
+        yPart[${j}] += Ct[${j}] * hn;`)}
+        var qs = q[${s}];
+${unroll(T, (jj) => {
+  const j = T - 1 - jj;
+  const at = `(c * ${T}u + ${j}u) * ${2 * N}u + g * ${S}u + ${s}u`;
+  return `        {
+          let gq = qs + dOut[${j}] * Ct[${j}];
+          bcPart[${at}] = gq * x[${j}];
+          bcPart[${at} + ${N}u] = dOut[${j}] * (decay[${j}] * hPrev[${j}] + x[${j}] * Bt[${j}]);
+          dtPart[${j}] += gq * (A[${s}] * decay[${j}] * hPrev[${j}] + Bt[${j}] * u[${j}]);
+          dA[${s}] += gq * dt[${j}] * decay[${j}] * hPrev[${j}];
+          duPart[${j}] += gq * dt[${j}] * Bt[${j}];
+          qs = decay[${j}] * gq;
+        }`;
+})}
+        q[${s}] = qs;
+      }`)}
+${unroll(T, (j) => `      statePart[lid * ${T}u + ${j}u] = duPart[${j}];
+      statePart[${W * T}u + lid * ${T}u + ${j}u] = dtPart[${j}];
+      statePart[${2 * W * T}u + lid * ${T}u + ${j}u] = yPart[${j}];`)}
+      workgroupBarrier();
+      // The channel's G invocations finish T/G steps each.
+      for (var m = 0u; m < ${T / G}u; m++) {
+        let j = g + m * ${G}u;
+        let t = t0 + j;
+        var du = 0.0;
+        var dtSum = 0.0;
+        var pre = 0.0;
+        for (var k2 = 0u; k2 < ${G}u; k2++) {
+          let at = (c * ${G}u + k2) * ${T}u + j;
+          du += statePart[at];
+          dtSum += statePart[${W * T}u + at];
+          pre += statePart[${2 * W * T}u + at];
+        }
+        if (live && t < L) {
+          ${v.hasD ? `du += side[atD + d] * dOut[j];
+          dDsum += dOut[j] * u[j];
+          pre += side[atD + d] * u[j];` : ''}
+          ${v.hasZ ? `let sz = sigmoid(zt[j]);
+          dzs[rowAt + t] = dy[j] * pre * sz * (1.0 + zt[j] * (1.0 - sz));` : ''}
+          let gd = ${v.deltaSoftplus ? `dtSum * softplusGrad(raw[j]${bias})` : 'dtSum'};
+          dus[rowAt + t] = du;
+          ddeltas[rowAt + t] = gd;
+          biasSum += gd;
+        }
+      }
+      // dB and dC of the block's steps, summed over the workgroup's channels.
+      for (var o = lid; o < ${T * 2 * N}u; o += ${W}u) {
+        var total = 0.0;
+        for (var cc = 0u; cc < ${CH}u; cc++) { total += bcPart[cc * ${T * 2 * N}u + o]; }
+        let t = t0 + o / ${2 * N}u;
+        let kind = (o / ${N}u) % 2u;
+        if (t < L) { parts[kind * atPartC + ((b * blocks + blk) * ${N}u + o % ${N}u) * L + t] = total; }
+      }
+      workgroupBarrier();
+    }
+  }
+  if (live) {
+${unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s}];
+    ${v.hasInitialState ? `side[atDInitial + row * ${N}u + g * ${S}u + ${s}u] = q[${s}];` : ''}`)}
+    ${v.hasD ? `side[atPartD + (b * ${G}u + g) * dim + d] = dDsum;` : ''}
+    ${v.hasDeltaBias ? `side[atPartBias + (b * ${G}u + g) * dim + d] = biasSum;` : ''}
+  }
+}`;
+}
