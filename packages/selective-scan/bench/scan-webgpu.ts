@@ -123,8 +123,8 @@ registerBackend('webgpu-no-subgroups', () => WebGpuBackend.create({ ...options, 
 
 const results: Record<string, unknown> = { shape: { L, dim, N, chunkSize: ATTRS.chunkSize }, runs: [] as unknown[] };
 // Both kernel families at every batch: the tile scan and the channel-parallel kernels ('auto' picks by size).
-const FAMILIES = ['tiles', 'channels'] as const;
-for (const name of ['webgpu', 'webgpu-no-subgroups']) {
+const FAMILIES = option('families', 'tiles,channels').split(',') as ('tiles' | 'channels')[];
+for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) {
   await setBackend(name);
   const backend = await selectiveScanBackend(name);
   if (name === 'webgpu') {
@@ -181,13 +181,14 @@ for (const name of ['webgpu', 'webgpu-no-subgroups']) {
   setScanTiling();
 }
 
-// Other tilings at the largest batch (webgpu with subgroups): where the default stands.
+// Other tilings at the largest batch (webgpu with subgroups): where the default stands (--tilings 0 skips).
 const FORWARD_TILINGS: Partial<ScanTiling>[] = [{ forwardWorkgroup: 128, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 8 }, { forwardWorkgroup: 64, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 4 }];
 const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backwardItems: 4 }, { backwardWorkgroup: 256, backwardItems: 4 }, { backwardWorkgroup: 128, backwardItems: 2 }];
 const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
   { channelWorkgroup: 64, channelBlock: 16 }, { channelWorkgroup: 256, channelBlock: 64 }, { channelWorkgroup: 32, channelBlock: 8 },
+  { channelWorkgroup: 128, channelSteps: 4 }, { channelWorkgroup: 128, channelSteps: 16 }, { channelWorkgroup: 64, channelSteps: 16 },
 ];
-{
+if (option('tilings', '1') !== '0') {
   const batch = Math.max(...batches);
   await setBackend('webgpu');
   const backend = await selectiveScanBackend('webgpu');
@@ -198,9 +199,10 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
   const tilings: Record<string, number> = {};
   for (const t of CHANNEL_TILINGS) {
     setScanTiling({ ...t, kernels: 'channels' });
-    tilings[`channels forward workgroup ${t.channelWorkgroup}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
+    tilings[`channels forward workgroup ${t.channelWorkgroup} steps ${t.channelSteps ?? 8}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
     // A block of channels whose workgroup memory exceeds the device's limit falls back to the tile backward.
-    if (channelBackwardMemory({ channels: t.channelBlock!, G: invocationsPerChannel(N), N, T: 4 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
+    if (!t.channelBlock) continue;
+    if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: 4 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
     tilings[`channels backward block ${t.channelBlock}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
   for (const t of FORWARD_TILINGS) {

@@ -60,7 +60,7 @@ const TILINGS = {
   default: {},
   small: { forwardWorkgroup: 128, forwardItems: 1, backwardWorkgroup: 128, backwardItems: 1 },
   channels: { kernels: 'channels' as const },
-  'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4 },
+  'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16 },
 };
 
 describe.each([

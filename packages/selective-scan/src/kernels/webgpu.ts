@@ -43,7 +43,8 @@ function output(be: WebGpuBackend, shape: number[]): TensorInfo {
  * Which kernels run and how they are cut. The tile scan (scan.wgsl, backward.wgsl) splits L over a
  * workgroup per channel: for small batches. The channel-parallel kernels (channels.wgsl) give each
  * invocation whole rows of states: for batch × d_inner large enough to fill the GPU without splitting
- * L ('auto' picks them from `channelInvocations` invocations on, where the device allows them).
+ * L ('auto': the forward from `channelInvocations` invocations on, the backward always, where the
+ * device allows them).
  *
  * Tile scan: workgroup sizes (powers of two) and time steps per invocation. A forward tile is
  * workgroup × items steps; the backward keeps the state before each of its items per state, so it
@@ -52,8 +53,9 @@ function output(be: WebGpuBackend, shape: number[]): TensorInfo {
 export interface ScanTiling {
   kernels: 'auto' | 'tiles' | 'channels';
   channelInvocations: number;
-  /** Channel-parallel kernels: forward workgroup size, backward channels per workgroup. */
+  /** Channel-parallel kernels: forward workgroup size and steps per block (4, 8, 16), backward channels per workgroup. */
   channelWorkgroup: number;
+  channelSteps: number;
   channelBlock: number;
   forwardWorkgroup: number;
   forwardItems: number;
@@ -63,8 +65,9 @@ export interface ScanTiling {
 
 const DEFAULT_TILING: ScanTiling = {
   kernels: 'auto',
-  channelInvocations: 32768,
+  channelInvocations: 16384,
   channelWorkgroup: 128,
+  channelSteps: 8,
   channelBlock: 32,
   forwardWorkgroup: 128,
   forwardItems: 8,
@@ -168,8 +171,11 @@ function dispatchForward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   return { y, side };
 }
 
-/** Steps per block of the channel-parallel forward for a checkpoint spacing (null: not a multiple of 4). */
-const forwardBlock = (chunkSize: number) => (chunkSize % 8 === 0 ? 8 : chunkSize % 4 === 0 ? 4 : null);
+/** Steps per block of the channel-parallel forward: at most `channelSteps`, dividing the checkpoint spacing (null: none). */
+function forwardBlock(chunkSize: number): number | null {
+  for (let T = tiling.channelSteps; T >= 4; T /= 2) if (chunkSize % T === 0) return T;
+  return null;
+}
 
 /** Whether the channel-parallel kernels take this call (`backward`: also the backward's limits). */
 function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, backward: boolean): boolean {
@@ -181,7 +187,9 @@ function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, b
     if (memory > be.limits.maxComputeWorkgroupStorageSize || be.limits.maxStorageBuffersPerShaderStage < 12) return false;
     if (tiling.channelBlock * G > be.limits.maxComputeInvocationsPerWorkgroup) return false;
   }
-  return tiling.kernels === 'channels' || batch * dim * G >= tiling.channelInvocations;
+  // The channel-parallel backward measured faster at every batch (H200, batch 1–16); the forward from
+  // about 4 × 1536 channels on (below, the tile scan's parallelism over L pays).
+  return tiling.kernels === 'channels' || backward || batch * dim * G >= tiling.channelInvocations;
 }
 
 /** The channel-parallel forward (chunkSize a multiple of 4): y, lastState and checkpoints as tensors. */

@@ -40,6 +40,16 @@ export const unroll = (count: number, body: (i: number) => string, separator = '
   Array.from({ length: count }, (_, i) => body(i)).join(separator);
 
 /**
+ * \`array[g·stride + k]\` for the invocation's g < G, as a chain of selects on constant indices: indexing a
+ * register array by a runtime value makes the compiler move the whole array to (slow) local memory.
+ */
+export function pick(array: string, G: number, stride: number, k: number): string {
+  let out = `${array}[${k}]`;
+  for (let g = 1; g < G; g++) out = `select(${out}, ${array}[${g * stride + k}], g == ${g}u)`;
+  return out;
+}
+
+/**
  * Loads of T consecutive steps of a row-major (rows, L) array into a register array: vec4 loads when L
  * is a multiple of 4 (rows then start on a vec4), else scalar loads. Steps past L read 0. The index is
  * clamped into the array and the value selected, not branched around: branches per load made
@@ -77,11 +87,7 @@ export function channelScanForwardSource(v: ChannelScanVariant): string {
       : `workgroupBarrier();
 ${unroll(T, (j) => `    partY[lid * ${T}u + ${j}u] = acc[${j}];`)}
     workgroupBarrier();
-    for (var j = 0u; j < ${T}u; j++) {
-      var total = 0.0;
-      for (var k = 0u; k < ${G}u; k++) { total += partY[(lid - g + k) * ${T}u + j]; }
-      acc[j] = total;
-    }`;
+${unroll(T, (j) => `    acc[${j}] = ${unroll(G, (k) => `partY[(lid - g + ${k}u) * ${T}u + ${j}u]`, ' + ')};`)}`;
   return `${enables(v.subgroups && G > 1)}${PARAMS}
 ${bindings(list)}
 ${MATH}
@@ -144,15 +150,14 @@ ${unroll(T, (j) => `      hn = exp(dt[${j}] * A[${s}]) * hn + dt[${j}] * u[${j}]
     ${reduce}
     // Invocation g finishes steps g·T/G … (g+1)·T/G − 1 of the block: D, the gate, the store.
     if (live) {
-      for (var k = 0u; k < ${perLane}u; k++) {
-        let j = g * ${perLane}u + k;
-        let t = t0 + j;
+${unroll(perLane, (k) => `      {
+        let t = t0 + g * ${perLane}u + ${k}u;
         if (t < L) {
-          var o = acc[j]${v.hasD ? ' + side[atD + d] * u[j]' : ''};
+          var o = ${pick('acc', G, perLane, k)}${v.hasD ? ` + side[atD + d] * ${pick('u', G, perLane, k)}` : ''};
           ${v.hasZ ? 'let zt = zs[rowAt + t];\n          o *= zt * sigmoid(zt);' : ''}
           ys[rowAt + t] = o;
         }
-      }
+      }`)}
     }
   }
   if (live) {
@@ -170,8 +175,14 @@ export interface ChannelBackwardVariant extends ChannelScanVariant {
 
 /** Workgroup memory of the channel-parallel backward, in bytes. */
 export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number }): number {
-  return 4 * (v.channels * v.T * 2 * v.N + 3 * v.channels * v.G * v.T);
+  return 4 * (channelStride(v.channels) * v.T * 2 * v.N + 3 * v.channels * v.G * v.T);
 }
+
+/**
+ * Row length of the backward's dB/dC parts in workgroup memory: channels are the fast index, padded by 2
+ * so that the 8 channels × 4 state groups of a 32-wide subgroup store to 32 different banks.
+ */
+const channelStride = (channels: number) => channels + 2;
 
 /**
  * The channel-parallel backward: one invocation per (batch, channel, group of S states), as the forward.
@@ -194,6 +205,7 @@ export function channelBackwardMemory(v: { channels: number; G: number; N: numbe
 export function channelScanBackwardSource(v: ChannelBackwardVariant): string {
   const { G, N, T, channels: CH } = v;
   const W = CH * G;
+  const stride = channelStride(CH);
   const S = N / G;
   const view = v.vec4 ? 'vec4<f32>' : 'f32';
   const list: [string, 'read' | 'read_write', string][] = [['us', 'read', view], ['deltas', 'read', view], ['dys', 'read', view], ['BC', 'read', view]];
@@ -206,9 +218,9 @@ export function channelScanBackwardSource(v: ChannelBackwardVariant): string {
   return `${PARAMS}
 ${bindings(list)}
 ${MATH}
-// dB and dC per (channel, step, kind, state): the channels' parts, summed per block.
-var<workgroup> bcPart: array<f32, ${CH * T * 2 * N}>;
-// du, dΔ and pre-gate y per (kind, invocation, step): the states' parts, summed per channel.
+// dB and dC per (step, kind, state, channel): the channels' parts, summed per block.
+var<workgroup> bcPart: array<f32, ${stride * T * 2 * N}>;
+// du, dΔ and pre-gate y per (kind, step, invocation): the states' parts, summed per channel.
 var<workgroup> statePart: array<f32, ${3 * W * T}>;
 @compute @workgroup_size(${W})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -294,11 +306,11 @@ ${unroll(T, (j) => `        hPrev[${j}] = hn;
         var qs = q[${s}];
 ${unroll(T, (jj) => {
   const j = T - 1 - jj;
-  const at = `(c * ${T}u + ${j}u) * ${2 * N}u + g * ${S}u + ${s}u`;
+  const at = `(${j * 2 * N}u + g * ${S}u + ${s}u) * ${stride}u + c`;
   return `        {
           let gq = qs + dOut[${j}] * Ct[${j}];
           bcPart[${at}] = gq * x[${j}];
-          bcPart[${at} + ${N}u] = dOut[${j}] * (decay[${j}] * hPrev[${j}] + x[${j}] * Bt[${j}]);
+          bcPart[${at} + ${N * stride}u] = dOut[${j}] * (decay[${j}] * hPrev[${j}] + x[${j}] * Bt[${j}]);
           dtPart[${j}] += gq * (A[${s}] * decay[${j}] * hPrev[${j}] + Bt[${j}] * u[${j}]);
           dA[${s}] += gq * dt[${j}] * decay[${j}] * hPrev[${j}];
           duPart[${j}] += gq * dt[${j}] * Bt[${j}];
@@ -307,39 +319,42 @@ ${unroll(T, (jj) => {
 })}
         q[${s}] = qs;
       }`)}
-${unroll(T, (j) => `      statePart[lid * ${T}u + ${j}u] = duPart[${j}];
-      statePart[${W * T}u + lid * ${T}u + ${j}u] = dtPart[${j}];
-      statePart[${2 * W * T}u + lid * ${T}u + ${j}u] = yPart[${j}];`)}
+${unroll(T, (j) => `      statePart[${j * W}u + lid] = duPart[${j}];
+      statePart[${(T + j) * W}u + lid] = dtPart[${j}];
+      statePart[${(2 * T + j) * W}u + lid] = yPart[${j}];`)}
       workgroupBarrier();
-      // The channel's G invocations finish T/G steps each.
-      for (var m = 0u; m < ${T / G}u; m++) {
-        let j = g + m * ${G}u;
+      // The channel's G invocations finish T/G steps each: invocation g steps g + m·G.
+${unroll(T / G, (m) => `      {
+        let j = g + ${m * G}u;
         let t = t0 + j;
         var du = 0.0;
         var dtSum = 0.0;
         var pre = 0.0;
         for (var k2 = 0u; k2 < ${G}u; k2++) {
-          let at = (c * ${G}u + k2) * ${T}u + j;
+          let at = j * ${W}u + c * ${G}u + k2;
           du += statePart[at];
-          dtSum += statePart[${W * T}u + at];
-          pre += statePart[${2 * W * T}u + at];
+          dtSum += statePart[${T * W}u + at];
+          pre += statePart[${2 * T * W}u + at];
         }
+        let uj = ${pick('u', G, 1, m * G)};
+        let dOutj = ${pick('dOut', G, 1, m * G)};
         if (live && t < L) {
-          ${v.hasD ? `du += side[atD + d] * dOut[j];
-          dDsum += dOut[j] * u[j];
-          pre += side[atD + d] * u[j];` : ''}
-          ${v.hasZ ? `let sz = sigmoid(zt[j]);
-          dzs[rowAt + t] = dy[j] * pre * sz * (1.0 + zt[j] * (1.0 - sz));` : ''}
-          let gd = ${v.deltaSoftplus ? `dtSum * softplusGrad(raw[j]${bias})` : 'dtSum'};
+          ${v.hasD ? `du += side[atD + d] * dOutj;
+          dDsum += dOutj * uj;
+          pre += side[atD + d] * uj;` : ''}
+          ${v.hasZ ? `let zj = ${pick('zt', G, 1, m * G)};
+          let sz = sigmoid(zj);
+          dzs[rowAt + t] = ${pick('dy', G, 1, m * G)} * pre * sz * (1.0 + zj * (1.0 - sz));` : ''}
+          let gd = ${v.deltaSoftplus ? `dtSum * softplusGrad(${pick('raw', G, 1, m * G)}${bias})` : 'dtSum'};
           dus[rowAt + t] = du;
           ddeltas[rowAt + t] = gd;
           biasSum += gd;
         }
-      }
+      }`)}
       // dB and dC of the block's steps, summed over the workgroup's channels.
       for (var o = lid; o < ${T * 2 * N}u; o += ${W}u) {
         var total = 0.0;
-        for (var cc = 0u; cc < ${CH}u; cc++) { total += bcPart[cc * ${T * 2 * N}u + o]; }
+        for (var cc = 0u; cc < ${CH}u; cc++) { total += bcPart[o * ${stride}u + cc]; }
         let t = t0 + o / ${2 * N}u;
         let kind = (o / ${N}u) % 2u;
         if (t < L) { parts[kind * atPartC + ((b * blocks + blk) * ${N}u + o % ${N}u) * L + t] = total; }
