@@ -60,6 +60,7 @@ const TILINGS = {
   default: {},
   small: { forwardWorkgroup: 128, forwardItems: 1, backwardWorkgroup: 128, backwardItems: 1 },
   channels: { kernels: 'channels' as const },
+  'channels, one invocation per channel': { kernels: 'channels' as const, channelGroup: 1 },
   'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16 },
 };
 
@@ -70,6 +71,7 @@ describe.each([
   ['webgpu', 'channels'],
   ['webgpu-no-subgroups', 'channels'],
   ['webgpu', 'channels, small blocks'],
+  ['webgpu', 'channels, one invocation per channel'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

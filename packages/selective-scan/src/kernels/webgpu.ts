@@ -56,6 +56,8 @@ export interface ScanTiling {
   /** Channel-parallel kernels: forward workgroup size and steps per block (4, 8, 16), backward channels per workgroup. */
   channelWorkgroup: number;
   channelSteps: number;
+  /** Most invocations per channel (1, 2 or 4) in the channel-parallel forward. */
+  channelGroup: number;
   channelBlock: number;
   forwardWorkgroup: number;
   forwardItems: number;
@@ -68,6 +70,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelInvocations: 16384,
   channelWorkgroup: 128,
   channelSteps: 8,
+  channelGroup: 4,
   channelBlock: 32,
   forwardWorkgroup: 128,
   forwardItems: 8,
@@ -180,8 +183,9 @@ function forwardBlock(chunkSize: number): number | null {
 /** Whether the channel-parallel kernels take this call (`backward`: also the backward's limits). */
 function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, backward: boolean): boolean {
   if (tiling.kernels === 'tiles') return false;
-  const G = invocationsPerChannel(N);
-  if (N / G > 8) return false;
+  const G = backward ? invocationsPerChannel(N) : invocationsPerChannel(N, tiling.channelGroup);
+  // States per invocation live in registers: at most 16 (forward) or 8 (backward, which keeps more per state).
+  if (N / G > (backward ? 8 : 16)) return false;
   if (backward) {
     const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: BACKWARD_BLOCK });
     if (memory > be.limits.maxComputeWorkgroupStorageSize || be.limits.maxStorageBuffersPerShaderStage < 12) return false;
@@ -199,7 +203,7 @@ function dispatchChannelForward(
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, chunkSize);
   const chunks = Math.ceil(L / chunkSize);
-  const G = invocationsPerChannel(N);
+  const G = invocationsPerChannel(N, tiling.channelGroup);
   const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
   const side = new Packed(be, [inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), optional(inputs, slots.initialState), batch * dim * N], temporary);
   const y = output(be, [batch, dim, L]);

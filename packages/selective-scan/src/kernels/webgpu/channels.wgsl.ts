@@ -30,9 +30,10 @@ export interface ChannelScanVariant {
   subgroups: boolean;
 }
 
-/** Invocations per channel for N states: 4 when N allows, so a channel's states spread over 4 registers files. */
-export function invocationsPerChannel(N: number): number {
-  return N % 4 === 0 ? 4 : N % 2 === 0 ? 2 : 1;
+/** Invocations per channel for N states: the largest of `most` (1, 2 or 4), 2 and 1 that divides N. */
+export function invocationsPerChannel(N: number, most = 4): number {
+  for (let G = most; G > 1; G /= 2) if (N % G === 0) return G;
+  return 1;
 }
 
 /** `count` copies of `body(i)`, joined: WGSL loops the compiler must not leave rolled (register arrays). */
@@ -79,6 +80,13 @@ export function channelScanForwardSource(v: ChannelScanVariant): string {
   list.push(['ys', 'read_write', 'f32'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
   const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
   const perLane = T / G;
+  // With subgroups, a channel's G invocations each take the softplus of T/G steps and share them.
+  const share = v.subgroups && G > 1;
+  const deltaOf = (raw: string) => (v.deltaSoftplus ? `softplus(${raw}${bias})` : `${raw}${bias}`);
+  const computeDt = share
+    ? `${unroll(perLane, (k) => `    let mine${k} = ${deltaOf(pick('raw', G, perLane, k))};`)}
+${unroll(T, (j) => `    dt[${j}] = select(0.0, subgroupShuffle(mine${j % perLane}, sgLane - g + ${Math.floor(j / perLane)}u), t0 + ${j}u < L);`)}`
+    : unroll(T, (j) => `    dt[${j}] = select(0.0, ${deltaOf(`raw[${j}]`)}, t0 + ${j}u < L);`);
   // y summed over the channel's G invocations; every one of them ends with the whole sum.
   const reduce = G === 1
     ? ''
@@ -88,12 +96,12 @@ export function channelScanForwardSource(v: ChannelScanVariant): string {
 ${unroll(T, (j) => `    partY[lid * ${T}u + ${j}u] = acc[${j}];`)}
     workgroupBarrier();
 ${unroll(T, (j) => `    acc[${j}] = ${unroll(G, (k) => `partY[(lid - g + ${k}u) * ${T}u + ${j}u]`, ' + ')};`)}`;
-  return `${enables(v.subgroups && G > 1)}${PARAMS}
+  return `${enables(share)}${PARAMS}
 ${bindings(list)}
 ${MATH}
 ${!v.subgroups && G > 1 ? `var<workgroup> partY: array<f32, ${W * T}>;` : ''}
 @compute @workgroup_size(${W})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${share ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
   let batch = p[0];
   let dim = p[1];
   let L = p[2];
@@ -130,8 +138,8 @@ ${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
   for (var t0 = 0u; t0 < L; t0 += ${T}u) {
 ${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
 ${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
-${unroll(T, (j) => `    dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);
-    acc[${j}] = 0.0;`)}
+${computeDt}
+${unroll(T, (j) => `    acc[${j}] = 0.0;`)}
     // chunkSize is a multiple of T: checkpoints fall on block starts.
     if (t0 == nextCheckpoint) {
       if (live) {
