@@ -61,6 +61,7 @@ const TILINGS = {
   small: { forwardWorkgroup: 128, forwardItems: 1, backwardWorkgroup: 128, backwardItems: 1 },
   channels: { kernels: 'channels' as const },
   'channels, one invocation per channel': { kernels: 'channels' as const, channelGroup: 1 },
+  'channels, not staged': { kernels: 'channels' as const, channelStaged: false },
   'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16 },
 };
 
@@ -72,6 +73,8 @@ describe.each([
   ['webgpu-no-subgroups', 'channels'],
   ['webgpu', 'channels, small blocks'],
   ['webgpu', 'channels, one invocation per channel'],
+  ['webgpu', 'channels, not staged'],
+  ['webgpu-no-subgroups', 'channels, not staged'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

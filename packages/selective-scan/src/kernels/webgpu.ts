@@ -13,8 +13,8 @@ import { scanForwardSource, type ScanVariant } from './webgpu/scan.wgsl';
 import { STEP_WORKGROUP, stateUpdateSource } from './webgpu/step.wgsl';
 import { COPY_WORKGROUP, copySource } from './webgpu/copy.wgsl';
 import {
-  channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, invocationsPerChannel,
-  type ChannelBackwardVariant, type ChannelScanVariant,
+  channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, invocationsPerChannel, stagedForwardMemory,
+  stagedScanForwardSource, type ChannelBackwardVariant, type ChannelScanVariant,
 } from './webgpu/channels.wgsl';
 
 type WebGpuKernel = KernelFn<WebGpuBackend>;
@@ -58,6 +58,8 @@ export interface ScanTiling {
   channelSteps: number;
   /** Most invocations per channel (1, 2 or 4) in the channel-parallel forward. */
   channelGroup: number;
+  /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
+  channelStaged: boolean;
   channelBlock: number;
   forwardWorkgroup: number;
   forwardItems: number;
@@ -71,6 +73,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelWorkgroup: 128,
   channelSteps: 8,
   channelGroup: 4,
+  channelStaged: true,
   channelBlock: 32,
   forwardWorkgroup: 128,
   forwardItems: 8,
@@ -214,12 +217,25 @@ function dispatchChannelForward(
     deltaSoftplus: attrs.deltaSoftplus, subgroups: be.subgroups,
   };
   const z = optional(inputs, slots.z);
-  be.dispatch({
-    program: program(`channelForward:${variantKey(variant)}`, () => channelScanForwardSource(variant)),
-    params: [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]],
-    buffers: [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)],
-    workgroups: flatGrid(batch * dim * G, tiling.channelWorkgroup),
-  });
+  const buffers = [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)];
+  const params = [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]];
+  const staged = { ...variant, channels: tiling.channelWorkgroup / G };
+  if (tiling.channelStaged && variant.vec4 && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
+    const blocks = Math.ceil(dim / staged.channels);
+    be.dispatch({
+      program: program(`stagedForward:${variantKey(staged)}`, () => stagedScanForwardSource(staged)),
+      params: [...params, blocks],
+      buffers,
+      workgroups: rowGrid(batch * blocks),
+    });
+  } else {
+    be.dispatch({
+      program: program(`channelForward:${variantKey(variant)}`, () => channelScanForwardSource(variant)),
+      params,
+      buffers,
+      workgroups: flatGrid(batch * dim * G, tiling.channelWorkgroup),
+    });
+  }
   return { y, lastState: side.unpack(4, [batch, dim, N]), checkpoints };
 }
 

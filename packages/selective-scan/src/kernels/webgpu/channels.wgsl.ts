@@ -66,6 +66,30 @@ ${unroll(4, (c) => `  ${target}[${4 * k + c}] = q[${c}];`)} }`);
 }
 
 /**
+ * dt[j] for the block's T steps from raw[j] (+ deltaBias, softplus); steps past L get 0. With subgroups, a
+ * channel's G invocations each take the softplus of T/G steps and share them by shuffles.
+ */
+function dtSource(v: ChannelScanVariant, raw: string, bias: string): string {
+  const { G, T } = v;
+  const perLane = T / G;
+  const deltaOf = (x: string) => (v.deltaSoftplus ? `softplus(${x}${bias})` : `${x}${bias}`);
+  if (!(v.subgroups && G > 1)) return unroll(T, (j) => `    dt[${j}] = select(0.0, ${deltaOf(`${raw}[${j}]`)}, t0 + ${j}u < L);`);
+  return `${unroll(perLane, (k) => `    let mine${k} = ${deltaOf(pick(raw, G, perLane, k))};`)}
+${unroll(T, (j) => `    dt[${j}] = select(0.0, subgroupShuffle(mine${j % perLane}, sgLane - g + ${Math.floor(j / perLane)}u), t0 + ${j}u < L);`)}`;
+}
+
+/** acc[j] summed over the channel's G invocations, every one of them ending with the whole sum. */
+function reduceSource(v: ChannelScanVariant): string {
+  const { G, T } = v;
+  if (G === 1) return '';
+  if (v.subgroups) return unroll(T, (j) => unroll(Math.log2(G), (k) => `acc[${j}] += subgroupShuffleXor(acc[${j}], ${1 << k}u);`, ' '));
+  return `workgroupBarrier();
+${unroll(T, (j) => `    partY[lid * ${T}u + ${j}u] = acc[${j}];`)}
+    workgroupBarrier();
+${unroll(T, (j) => `    acc[${j}] = ${unroll(G, (k) => `partY[(lid - g + ${k}u) * ${T}u + ${j}u]`, ' + ')};`)}`;
+}
+
+/**
  * Bindings: u, delta, BC (B then C at atC), [z], y, side (A, D, deltaBias, initialState in; lastState out),
  * checkpoints (the state before every multiple of chunkSize: (batch, dim, chunks, N)). Eight storage buffers
  * with the parameters: WebGPU's default limit.
@@ -80,22 +104,9 @@ export function channelScanForwardSource(v: ChannelScanVariant): string {
   list.push(['ys', 'read_write', 'f32'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
   const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
   const perLane = T / G;
-  // With subgroups, a channel's G invocations each take the softplus of T/G steps and share them.
   const share = v.subgroups && G > 1;
-  const deltaOf = (raw: string) => (v.deltaSoftplus ? `softplus(${raw}${bias})` : `${raw}${bias}`);
-  const computeDt = share
-    ? `${unroll(perLane, (k) => `    let mine${k} = ${deltaOf(pick('raw', G, perLane, k))};`)}
-${unroll(T, (j) => `    dt[${j}] = select(0.0, subgroupShuffle(mine${j % perLane}, sgLane - g + ${Math.floor(j / perLane)}u), t0 + ${j}u < L);`)}`
-    : unroll(T, (j) => `    dt[${j}] = select(0.0, ${deltaOf(`raw[${j}]`)}, t0 + ${j}u < L);`);
-  // y summed over the channel's G invocations; every one of them ends with the whole sum.
-  const reduce = G === 1
-    ? ''
-    : v.subgroups
-      ? unroll(T, (j) => unroll(Math.log2(G), (k) => `acc[${j}] += subgroupShuffleXor(acc[${j}], ${1 << k}u);`, ' '))
-      : `workgroupBarrier();
-${unroll(T, (j) => `    partY[lid * ${T}u + ${j}u] = acc[${j}];`)}
-    workgroupBarrier();
-${unroll(T, (j) => `    acc[${j}] = ${unroll(G, (k) => `partY[(lid - g + ${k}u) * ${T}u + ${j}u]`, ' + ')};`)}`;
+  const computeDt = dtSource(v, 'raw', bias);
+  const reduce = reduceSource(v);
   return `${enables(share)}${PARAMS}
 ${bindings(list)}
 ${MATH}
@@ -375,6 +386,163 @@ ${unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s
     ${v.hasInitialState ? `side[atDInitial + row * ${N}u + g * ${S}u + ${s}u] = q[${s}];` : ''}`)}
     ${v.hasD ? `side[atPartD + (b * ${G}u + g) * dim + d] = dDsum;` : ''}
     ${v.hasDeltaBias ? `side[atPartBias + (b * ${G}u + g) * dim + d] = biasSum;` : ''}
+  }
+}`;
+}
+
+/** Steps per staged tile: 32 f32 steps, so each row is read and written 128 bytes at a time. */
+export const STAGE_STEPS = 32;
+/** Row length in workgroup memory: one more than the tile, so neighbouring rows start on other banks. */
+const STAGE_ROW = STAGE_STEPS + 1;
+
+export interface StagedScanVariant extends ChannelScanVariant {
+  /** Channels per workgroup (all of one batch): workgroup = channels × G. */
+  channels: number;
+}
+
+/** Workgroup memory of the staged forward, in bytes. */
+export function stagedForwardMemory(v: { channels: number; G: number; N: number; T: number; hasZ: boolean; subgroups: boolean }): number {
+  const rows = (v.hasZ ? 4 : 3) * v.channels + 2 * v.N;
+  return 4 * (rows * STAGE_ROW + (!v.subgroups && v.G > 1 ? v.channels * v.G * v.T : 0));
+}
+
+/**
+ * The channel-parallel forward with its rows staged through workgroup memory (L a multiple of 4). The
+ * invocations of a workgroup take the channels blk·channels … of one batch; per tile of 32 steps they load
+ * u, Δ, z of those rows and B, C of the batch together (8 invocations per 128-byte row: whole DRAM bursts,
+ * where an invocation walking its own row reads 32 bytes at a time), scan the tile from workgroup memory in
+ * blocks of T steps exactly as `channelScanForwardSource`, and store y the same way.
+ *
+ * Bindings as `channelScanForwardSource`. Params: its eleven, then blocks (workgroups per batch).
+ */
+export function stagedScanForwardSource(v: StagedScanVariant): string {
+  const { G, N, T, channels: CH } = v;
+  const W = CH * G;
+  const S = N / G;
+  const TT = STAGE_STEPS;
+  const R = STAGE_ROW;
+  const quads = TT / 4;
+  const list: [string, 'read' | 'read_write', string][] = [['us', 'read', 'vec4<f32>'], ['deltas', 'read', 'vec4<f32>'], ['BC', 'read', 'vec4<f32>']];
+  if (v.hasZ) list.push(['zs', 'read', 'vec4<f32>']);
+  list.push(['ys', 'read_write', 'vec4<f32>'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
+  const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
+  const perLane = T / G;
+  const share = v.subgroups && G > 1;
+  const stageIn = (array: string, tile: string) => `{
+        let q = select(vec4<f32>(0.0), ${array}[min(at, arrayLength(&${array}) - 1u)], ok);
+${unroll(4, (k) => `        ${tile}[cc * ${R}u + 4u * k + ${k}u] = q[${k}];`)}
+      }`;
+  return `${enables(share)}${PARAMS}
+${bindings(list)}
+${MATH}
+var<workgroup> uT: array<f32, ${CH * R}>;
+var<workgroup> dT: array<f32, ${CH * R}>;
+${v.hasZ ? `var<workgroup> zT: array<f32, ${CH * R}>;` : ''}
+var<workgroup> yT: array<f32, ${CH * R}>;
+var<workgroup> bT: array<f32, ${N * R}>;
+var<workgroup> cT: array<f32, ${N * R}>;
+${!v.subgroups && G > 1 ? `var<workgroup> partY: array<f32, ${W * T}>;` : ''}
+@compute @workgroup_size(${W})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${share ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
+  let batch = p[0];
+  let dim = p[1];
+  let L = p[2];
+  let chunkSize = p[3];
+  let chunks = p[4];
+  let atA = p[5];
+  let atD = p[6];
+  let atBias = p[7];
+  let atInitial = p[8];
+  let atLast = p[9];
+  let atC = p[10];
+  let blocks = p[11];
+  let wg = wid.y * nwg.x + wid.x;
+  if (wg >= batch * blocks) { return; }
+  let b = wg / blocks;
+  let blk = wg % blocks;
+  let c = lid / ${G}u;
+  let g = lid % ${G}u;
+  // Channels past dim compute on the last one and write nothing.
+  let live = blk * ${CH}u + c < dim;
+  let d = min(blk * ${CH}u + c, dim - 1u);
+  let row = b * dim + d;
+  var A: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
+  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${N}u + g * ${S}u + ${s}u]` : '0.0'};`)}
+  var nextCheckpoint = 0u;
+  var u: array<f32, ${T}>;
+  var raw: array<f32, ${T}>;
+  var dt: array<f32, ${T}>;
+  var acc: array<f32, ${T}>;
+  var Bt: array<f32, ${T}>;
+  var Ct: array<f32, ${T}>;
+  for (var tile = 0u; tile < L; tile += ${TT}u) {
+    // Stage in: the workgroup's rows of u, Δ (and z), and the batch's rows of B and C.
+    for (var e = lid; e < ${CH * quads}u; e += ${W}u) {
+      let cc = e / ${quads}u;
+      let k = e % ${quads}u;
+      let ok = tile + 4u * k < L;
+      let at = ((b * dim + min(blk * ${CH}u + cc, dim - 1u)) * L + tile) / 4u + k;
+      ${stageIn('us', 'uT')}
+      ${stageIn('deltas', 'dT')}
+      ${v.hasZ ? stageIn('zs', 'zT') : ''}
+    }
+    for (var e = lid; e < ${N * quads}u; e += ${W}u) {
+      let cc = e / ${quads}u;
+      let k = e % ${quads}u;
+      let ok = tile + 4u * k < L;
+      let at = ((b * ${N}u + cc) * L + tile) / 4u + k;
+      ${stageIn('BC', 'bT')}
+      {
+        let q = select(vec4<f32>(0.0), BC[min(atC / 4u + at, arrayLength(&BC) - 1u)], ok);
+${unroll(4, (k) => `        cT[cc * ${R}u + 4u * k + ${k}u] = q[${k}];`)}
+      }
+    }
+    workgroupBarrier();
+    for (var sub = 0u; sub < ${TT}u; sub += ${T}u) {
+      let t0 = tile + sub;
+${unroll(T, (j) => `      u[${j}] = uT[c * ${R}u + sub + ${j}u];
+      raw[${j}] = dT[c * ${R}u + sub + ${j}u];
+      acc[${j}] = 0.0;`)}
+${dtSource(v, 'raw', bias)}
+      // chunkSize is a multiple of T: checkpoints fall on block starts.
+      if (t0 == nextCheckpoint && t0 < L) {
+        if (live) {
+${unroll(S, (s) => `          checkpoints[(row * chunks + t0 / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
+        }
+        nextCheckpoint += chunkSize;
+      }
+${unroll(S, (s) => `      {
+${unroll(T, (j) => `        Bt[${j}] = bT[(g * ${S}u + ${s}u) * ${R}u + sub + ${j}u];
+        Ct[${j}] = cT[(g * ${S}u + ${s}u) * ${R}u + sub + ${j}u];`)}
+        var hn = h[${s}];
+${unroll(T, (j) => `        hn = exp(dt[${j}] * A[${s}]) * hn + dt[${j}] * u[${j}] * Bt[${j}];
+        acc[${j}] += Ct[${j}] * hn;`)}
+        h[${s}] = hn;
+      }`)}
+      ${reduceSource(v)}
+      // Invocation g finishes steps g·T/G … (g+1)·T/G − 1 of the block into the y tile.
+${unroll(perLane, (k) => `      {
+        let j = sub + g * ${perLane}u + ${k}u;
+        var o = ${pick('acc', G, perLane, k)}${v.hasD ? ` + side[atD + d] * ${pick('u', G, perLane, k)}` : ''};
+        ${v.hasZ ? 'let zt = zT[c * ' + R + 'u + j];\n        o *= zt * sigmoid(zt);' : ''}
+        yT[c * ${R}u + j] = o;
+      }`)}
+    }
+    workgroupBarrier();
+    // Stage out: y of the tile, whole rows.
+    for (var e = lid; e < ${CH * quads}u; e += ${W}u) {
+      let cc = e / ${quads}u;
+      let k = e % ${quads}u;
+      if (blk * ${CH}u + cc < dim && tile + 4u * k < L) {
+        let r = cc * ${R}u + 4u * k;
+        ys[((b * dim + blk * ${CH}u + cc) * L + tile) / 4u + k] = vec4<f32>(yT[r], yT[r + 1u], yT[r + 2u], yT[r + 3u]);
+      }
+    }
+  }
+  if (live) {
+${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
   }
 }`;
 }
