@@ -62,7 +62,7 @@ const TILINGS = {
   channels: { kernels: 'channels' as const },
   'channels, one invocation per channel': { kernels: 'channels' as const, channelGroup: 1 },
   'channels, not staged': { kernels: 'channels' as const, channelStaged: false },
-  'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16 },
+  'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedSteps: 4 },
 };
 
 describe.each([

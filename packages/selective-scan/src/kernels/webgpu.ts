@@ -56,6 +56,8 @@ export interface ScanTiling {
   /** Channel-parallel kernels: forward workgroup size and steps per block (4, 8, 16), backward channels per workgroup. */
   channelWorkgroup: number;
   channelSteps: number;
+  /** Steps per block of the staged forward (4, 8 or 16; its tiles are 32 steps). */
+  stagedSteps: number;
   /** Most invocations per channel (1, 2 or 4) in the channel-parallel forward. */
   channelGroup: number;
   /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
@@ -72,6 +74,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelInvocations: 16384,
   channelWorkgroup: 128,
   channelSteps: 8,
+  stagedSteps: 16,
   channelGroup: 4,
   channelStaged: true,
   channelBlock: 32,
@@ -177,9 +180,9 @@ function dispatchForward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   return { y, side };
 }
 
-/** Steps per block of the channel-parallel forward: at most `channelSteps`, dividing the checkpoint spacing (null: none). */
-function forwardBlock(chunkSize: number): number | null {
-  for (let T = tiling.channelSteps; T >= 4; T /= 2) if (chunkSize % T === 0) return T;
+/** Steps per block of the channel-parallel forward: at most `most`, dividing the checkpoint spacing (null: none). */
+function forwardBlock(chunkSize: number, most: number): number | null {
+  for (let T = most; T >= 4; T /= 2) if (chunkSize % T === 0) return T;
   return null;
 }
 
@@ -201,7 +204,7 @@ function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, b
 
 /** The channel-parallel forward (chunkSize a multiple of 4): y, lastState and checkpoints as tensors. */
 function dispatchChannelForward(
-  be: WebGpuBackend, inputs: readonly TensorInfo[], attrs: ScanAttrs, chunkSize: number, T: number, temporary: GPUBuffer[],
+  be: WebGpuBackend, inputs: readonly TensorInfo[], attrs: ScanAttrs, chunkSize: number, temporary: GPUBuffer[],
 ): { y: TensorInfo; lastState: TensorInfo; checkpoints: TensorInfo } {
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, chunkSize);
@@ -212,14 +215,14 @@ function dispatchChannelForward(
   const y = output(be, [batch, dim, L]);
   const checkpoints = output(be, [batch, dim, chunks, N]);
   const variant: ChannelScanVariant = {
-    workgroup: tiling.channelWorkgroup, G, N, T, vec4: L % 4 === 0,
+    workgroup: tiling.channelWorkgroup, G, N, T: forwardBlock(chunkSize, tiling.channelSteps)!, vec4: L % 4 === 0,
     hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
     deltaSoftplus: attrs.deltaSoftplus, subgroups: be.subgroups,
   };
   const z = optional(inputs, slots.z);
   const buffers = [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)];
   const params = [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]];
-  const staged = { ...variant, channels: tiling.channelWorkgroup / G };
+  const staged = { ...variant, T: forwardBlock(chunkSize, tiling.stagedSteps)!, channels: tiling.channelWorkgroup / G };
   if (tiling.channelStaged && variant.vec4 && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
     const blocks = Math.ceil(dim / staged.channels);
     be.dispatch({
@@ -248,9 +251,8 @@ const scanForward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const attrs = rawAttrs as ScanAttrs;
   const { batch, dim, dstate: N, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
   const temporary: GPUBuffer[] = [];
-  const T = forwardBlock(attrs.chunkSize);
-  if (T !== null && useChannels(be, batch, dim, N, false)) {
-    const { y, lastState, checkpoints } = dispatchChannelForward(be, inputs, attrs, attrs.chunkSize, T, temporary);
+  if (attrs.chunkSize % 4 === 0 && useChannels(be, batch, dim, N, false)) {
+    const { y, lastState, checkpoints } = dispatchChannelForward(be, inputs, attrs, attrs.chunkSize, temporary);
     releaseAll(be, temporary);
     return [y, lastState, checkpoints];
   }
@@ -292,7 +294,7 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   const rerun = spacing % T !== 0 || spacing > T * BACKWARD_MAX_BLOCKS;
   if (rerun) {
     spacing = T * BACKWARD_MAX_BLOCKS;
-    const forward = dispatchChannelForward(be, inputs, attrs, spacing, forwardBlock(spacing)!, temporary);
+    const forward = dispatchChannelForward(be, inputs, attrs, spacing, temporary);
     be.free(forward.y.dataId);
     be.free(forward.lastState.dataId);
     checkpoints = forward.checkpoints;
