@@ -41,22 +41,29 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * submitted on its own (as a training step would be), so its freed buffers serve the next call.
  */
 async function time(backend: WebGpuBackend, run: () => void): Promise<number> {
+  await warm(backend, run);
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) times.push(await sample(backend, run));
+  return median(times);
+}
+
+async function warm(backend: WebGpuBackend, run: () => void): Promise<void> {
   for (let i = 0; i < 3; i++) {
     run();
     backend.flush();
   }
   await backend.sync();
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) {
-      run();
-      backend.flush();
-    }
-    await backend.sync();
-    times.push((performance.now() - t0) / 1000 / reps);
+}
+
+/** Seconds per call over one sample of `reps` calls. */
+async function sample(backend: WebGpuBackend, run: () => void): Promise<number> {
+  const t0 = performance.now();
+  for (let r = 0; r < reps; r++) {
+    run();
+    backend.flush();
   }
-  return median(times);
+  await backend.sync();
+  return (performance.now() - t0) / 1000 / reps;
 }
 
 /** Mamba-like inputs: A negative, Δ through softplus, with D, z and deltaBias (the full fused path). */
@@ -140,42 +147,67 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
       results[`errors ${name} ${kernels} L=${l}`] = errors;
     }
   }
-  for (const [batch, kernels] of batches.flatMap((b) => FAMILIES.map((k) => [b, k] as const))) {
-    if (name === 'webgpu-no-subgroups' && kernels === 'channels') continue; // its forward shuffles only y; the backward uses none
-    setScanTiling({ kernels });
+  // Per batch the families run interleaved, sample by sample (and the elementwise reference with them),
+  // so a slow spell of the GPU (seen here: single measurements 2–3× off) hits all of them alike.
+  for (const batch of batches) {
+    const families = name === 'webgpu-no-subgroups' ? FAMILIES.filter((k) => k === 'tiles') : FAMILIES;
     await setBackend(name);
     const xs = inputs(batch, dim, N, L, 1);
     const dy = randn([batch, dim, L], { seed: 20 });
     const dLast = randn([batch, dim, N], { seed: 21 });
     const saved = runKernel(SCAN_KERNEL, xs, ATTRS);
-    const forwardS = await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((t) => t.dispose()));
-    const backwardS = await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((t) => t.dispose()));
+    const forward = () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((t) => t.dispose());
+    const backward = () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((t) => t.dispose());
     // Memory-bound reference on the same GPU: one read and one write of u's size.
-    const copyS = await time(backend, () => neg(xs[0]).dispose());
+    const copy = () => neg(xs[0]).dispose();
+    const times = new Map<string, number[]>();
+    const add = (key: string, t: number) => times.set(key, [...(times.get(key) ?? []), t]);
+    for (const kernels of families) {
+      setScanTiling({ kernels });
+      await warm(backend, forward);
+      await warm(backend, backward);
+    }
+    await warm(backend, copy);
+    for (let s = 0; s < samples; s++) {
+      for (const kernels of families) {
+        setScanTiling({ kernels });
+        add(`${kernels} forward`, await sample(backend, forward));
+        add(`${kernels} backward`, await sample(backend, backward));
+      }
+      add('copy', await sample(backend, copy));
+    }
     const big = batch * dim * L * 4;
     const small = batch * N * L * 4;
     const forwardBytes = 4 * big + 2 * small; // u, delta, z in; y out; B, C in
     const backwardBytes = 7 * big + 4 * small; // u, delta, z, dy in; du, ddelta, dz out; B, C in; dB, dC out
     const updates = batch * dim * L * N;
-    const run = {
-      backend: name,
-      kernels,
-      batch,
-      forwardMs: forwardS * 1e3,
-      backwardMs: backwardS * 1e3,
-      forwardGBs: forwardBytes / forwardS / 1e9,
-      backwardGBs: backwardBytes / backwardS / 1e9,
-      forwardUpdatesPerS: updates / forwardS,
-      backwardUpdatesPerS: updates / backwardS,
-      backwardOverForward: backwardS / forwardS,
-      elementwiseGBs: (2 * big) / copyS / 1e9,
-    };
-    (results.runs as unknown[]).push(run);
-    console.log(
-      `${name} ${kernels} B=${batch}: forward ${run.forwardMs.toFixed(3)} ms (${run.forwardGBs.toFixed(0)} GB/s, ${(run.forwardUpdatesPerS / 1e9).toFixed(1)} G updates/s), ` +
-        `backward ${run.backwardMs.toFixed(3)} ms (${run.backwardGBs.toFixed(0)} GB/s, ×${run.backwardOverForward.toFixed(2)} forward); ` +
-        `elementwise neg ${run.elementwiseGBs.toFixed(0)} GB/s`,
-    );
+    const copyS = median(times.get('copy')!);
+    for (const kernels of families) {
+      const forwardS = median(times.get(`${kernels} forward`)!);
+      const backwardS = median(times.get(`${kernels} backward`)!);
+      const run = {
+        backend: name,
+        kernels,
+        batch,
+        forwardMs: forwardS * 1e3,
+        backwardMs: backwardS * 1e3,
+        forwardMinMs: Math.min(...times.get(`${kernels} forward`)!) * 1e3,
+        backwardMinMs: Math.min(...times.get(`${kernels} backward`)!) * 1e3,
+        forwardGBs: forwardBytes / forwardS / 1e9,
+        backwardGBs: backwardBytes / backwardS / 1e9,
+        forwardUpdatesPerS: updates / forwardS,
+        backwardUpdatesPerS: updates / backwardS,
+        backwardOverForward: backwardS / forwardS,
+        elementwiseGBs: (2 * big) / copyS / 1e9,
+        samplesMs: Object.fromEntries([...times].map(([k, v]) => [k, v.map((x) => +(x * 1e3).toFixed(4))])),
+      };
+      (results.runs as unknown[]).push(run);
+      console.log(
+        `${name} ${kernels} B=${batch}: forward ${run.forwardMs.toFixed(3)} ms (fastest ${run.forwardMinMs.toFixed(3)}; ${run.forwardGBs.toFixed(0)} GB/s, ${(run.forwardUpdatesPerS / 1e9).toFixed(1)} G updates/s), ` +
+          `backward ${run.backwardMs.toFixed(3)} ms (fastest ${run.backwardMinMs.toFixed(3)}; ${run.backwardGBs.toFixed(0)} GB/s, ×${run.backwardOverForward.toFixed(2)} forward); ` +
+          `elementwise neg ${run.elementwiseGBs.toFixed(0)} GB/s`,
+      );
+    }
     for (const t of [...xs, dy, dLast, ...saved]) t.dispose();
   }
   setScanTiling();
