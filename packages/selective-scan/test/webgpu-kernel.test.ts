@@ -62,6 +62,8 @@ const TILINGS = {
   channels: { kernels: 'channels' as const },
   'channels, one invocation per channel': { kernels: 'channels' as const, channelGroup: 1 },
   'channels, not staged': { kernels: 'channels' as const, channelStaged: false },
+  // 16 channels per workgroup: 32 channels with 64-step stages would not fit SwiftShader's 32 KB of workgroup memory.
+  'channels, 64-step stages': { kernels: 'channels' as const, channelWorkgroup: 64, stagedTile: 64, stagedSteps: 8 },
   'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedSteps: 4 },
 };
 
@@ -75,6 +77,7 @@ describe.each([
   ['webgpu', 'channels, one invocation per channel'],
   ['webgpu', 'channels, not staged'],
   ['webgpu-no-subgroups', 'channels, not staged'],
+  ['webgpu', 'channels, 64-step stages'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

@@ -56,8 +56,9 @@ export interface ScanTiling {
   /** Channel-parallel kernels: forward workgroup size and steps per block (4, 8, 16), backward channels per workgroup. */
   channelWorkgroup: number;
   channelSteps: number;
-  /** Steps per block of the staged forward (4, 8 or 16; its tiles are 32 steps). */
+  /** Steps per block (4, 8 or 16) and per tile (32 or 64) of the staged forward. */
   stagedSteps: number;
+  stagedTile: number;
   /** Most invocations per channel (1, 2 or 4) in the channel-parallel forward. */
   channelGroup: number;
   /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
@@ -75,6 +76,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelWorkgroup: 128,
   channelSteps: 8,
   stagedSteps: 16,
+  stagedTile: 32,
   channelGroup: 4,
   channelStaged: true,
   channelBlock: 32,
@@ -222,7 +224,7 @@ function dispatchChannelForward(
   const z = optional(inputs, slots.z);
   const buffers = [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)];
   const params = [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]];
-  const staged = { ...variant, T: forwardBlock(chunkSize, tiling.stagedSteps)!, channels: tiling.channelWorkgroup / G };
+  const staged = { ...variant, T: forwardBlock(chunkSize, tiling.stagedSteps)!, channels: tiling.channelWorkgroup / G, tile: tiling.stagedTile };
   if (tiling.channelStaged && variant.vec4 && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
     const blocks = Math.ceil(dim / staged.channels);
     be.dispatch({

@@ -390,25 +390,22 @@ ${unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s
 }`;
 }
 
-/** Steps per staged tile: 32 f32 steps, so each row is read and written 128 bytes at a time. */
-export const STAGE_STEPS = 32;
-/** Row length in workgroup memory: one more than the tile, so neighbouring rows start on other banks. */
-const STAGE_ROW = STAGE_STEPS + 1;
-
 export interface StagedScanVariant extends ChannelScanVariant {
   /** Channels per workgroup (all of one batch): workgroup = channels × G. */
   channels: number;
+  /** Steps per staged tile (a multiple of T): 32 f32 steps read and write each row 128 bytes at a time. */
+  tile: number;
 }
 
-/** Workgroup memory of the staged forward, in bytes. */
-export function stagedForwardMemory(v: { channels: number; G: number; N: number; T: number; hasZ: boolean; subgroups: boolean }): number {
+/** Workgroup memory of the staged forward, in bytes (rows padded by one float, so neighbours start on other banks). */
+export function stagedForwardMemory(v: { channels: number; G: number; N: number; T: number; tile: number; hasZ: boolean; subgroups: boolean }): number {
   const rows = (v.hasZ ? 4 : 3) * v.channels + 2 * v.N;
-  return 4 * (rows * STAGE_ROW + (!v.subgroups && v.G > 1 ? v.channels * v.G * v.T : 0));
+  return 4 * (rows * (v.tile + 1) + (!v.subgroups && v.G > 1 ? v.channels * v.G * v.T : 0));
 }
 
 /**
  * The channel-parallel forward with its rows staged through workgroup memory (L a multiple of 4). The
- * invocations of a workgroup take the channels blk·channels … of one batch; per tile of 32 steps they load
+ * invocations of a workgroup take the channels blk·channels … of one batch; per tile of 32 (or 64) steps they load
  * u, Δ, z of those rows and B, C of the batch together (8 invocations per 128-byte row: whole DRAM bursts,
  * where an invocation walking its own row reads 32 bytes at a time), scan the tile from workgroup memory in
  * blocks of T steps exactly as `channelScanForwardSource`, and store y the same way.
@@ -419,8 +416,8 @@ export function stagedScanForwardSource(v: StagedScanVariant): string {
   const { G, N, T, channels: CH } = v;
   const W = CH * G;
   const S = N / G;
-  const TT = STAGE_STEPS;
-  const R = STAGE_ROW;
+  const TT = v.tile;
+  const R = TT + 1;
   const quads = TT / 4;
   const list: [string, 'read' | 'read_write', string][] = [['us', 'read', 'vec4<f32>'], ['deltas', 'read', 'vec4<f32>'], ['BC', 'read', 'vec4<f32>']];
   if (v.hasZ) list.push(['zs', 'read', 'vec4<f32>']);
