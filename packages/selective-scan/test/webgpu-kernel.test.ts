@@ -65,6 +65,7 @@ const TILINGS = {
   // 16 channels per workgroup: 32 channels with 64-step stages would not fit SwiftShader's 32 KB of workgroup memory.
   'channels, 64-step stages': { kernels: 'channels' as const, channelWorkgroup: 64, stagedTile: 64, stagedSteps: 8 },
   'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedSteps: 4 },
+  'channels, 8-step backward blocks': { kernels: 'channels' as const, channelBlock: 16, channelBackwardSteps: 8 },
 };
 
 describe.each([
@@ -78,6 +79,7 @@ describe.each([
   ['webgpu', 'channels, not staged'],
   ['webgpu-no-subgroups', 'channels, not staged'],
   ['webgpu', 'channels, 64-step stages'],
+  ['webgpu', 'channels, 8-step backward blocks'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

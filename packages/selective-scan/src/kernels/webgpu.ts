@@ -53,7 +53,10 @@ function output(be: WebGpuBackend, shape: number[]): TensorInfo {
 export interface ScanTiling {
   kernels: 'auto' | 'tiles' | 'channels';
   channelInvocations: number;
-  /** Channel-parallel kernels: forward workgroup size and steps per block (4, 8, 16), backward channels per workgroup. */
+  /**
+   * Channel-parallel kernels: forward workgroup size and steps per block (4, 8, 16); backward channels per
+   * workgroup and steps per block (4 or 8).
+   */
   channelWorkgroup: number;
   channelSteps: number;
   /** Steps per block (4, 8 or 16) and per tile (32 or 64) of the staged forward. */
@@ -64,6 +67,7 @@ export interface ScanTiling {
   /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
   channelStaged: boolean;
   channelBlock: number;
+  channelBackwardSteps: number;
   forwardWorkgroup: number;
   forwardItems: number;
   backwardWorkgroup: number;
@@ -80,6 +84,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelGroup: 4,
   channelStaged: true,
   channelBlock: 32,
+  channelBackwardSteps: 4,
   forwardWorkgroup: 128,
   forwardItems: 8,
   backwardWorkgroup: 256,
@@ -195,7 +200,7 @@ function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, b
   // States per invocation live in registers: at most 16 (forward) or 8 (backward, which keeps more per state).
   if (N / G > (backward ? 8 : 16)) return false;
   if (backward) {
-    const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: BACKWARD_BLOCK });
+    const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: tiling.channelBackwardSteps });
     if (memory > be.limits.maxComputeWorkgroupStorageSize || be.limits.maxStorageBuffersPerShaderStage < 12) return false;
     if (tiling.channelBlock * G > be.limits.maxComputeInvocationsPerWorkgroup) return false;
   }
@@ -279,8 +284,7 @@ function sumParts(be: WebGpuBackend, parts: GPUBuffer, at: number, shape: number
   return out;
 }
 
-/** Steps per block of the channel-parallel backward, and the most blocks in one checkpoint spacing. */
-const BACKWARD_BLOCK = 4;
+/** The most blocks of the channel-parallel backward in one checkpoint spacing (their start states are kept). */
 const BACKWARD_MAX_BLOCKS = 16;
 
 /**
@@ -291,12 +295,12 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
   const temporary: GPUBuffer[] = [];
-  const T = BACKWARD_BLOCK;
+  const T = tiling.channelBackwardSteps;
   let spacing = attrs.chunkSize;
   let checkpoints = inputs[slots.next];
   const rerun = spacing % T !== 0 || spacing > T * BACKWARD_MAX_BLOCKS;
   if (rerun) {
-    spacing = T * BACKWARD_MAX_BLOCKS;
+    spacing = 64;
     const forward = dispatchChannelForward(be, inputs, attrs, spacing, temporary);
     be.free(forward.y.dataId);
     be.free(forward.lastState.dataId);
