@@ -55,8 +55,16 @@ async function warm(backend: WebGpuBackend, run: () => void): Promise<void> {
   await backend.sync();
 }
 
-/** Seconds per call over one sample of `reps` calls. */
+/**
+ * Seconds per call over one sample of `reps` calls, after two untimed ones: a short kernel timed right after
+ * a long heavy one (the tile backward) measured up to 2.7× slower in its first milliseconds.
+ */
 async function sample(backend: WebGpuBackend, run: () => void): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    run();
+    backend.flush();
+  }
+  await backend.sync();
   const t0 = performance.now();
   for (let r = 0; r < reps; r++) {
     run();
