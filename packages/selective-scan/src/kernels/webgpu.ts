@@ -43,7 +43,7 @@ function output(be: WebGpuBackend, shape: number[]): TensorInfo {
  * Which kernels run and how they are cut. The tile scan (scan.wgsl, backward.wgsl) splits L over a
  * workgroup per channel: for small batches. The channel-parallel kernels (channels.wgsl) give each
  * invocation whole rows of states: for batch × d_inner large enough to fill the GPU without splitting
- * L ('auto': the forward from `channelInvocations` invocations on, the backward always, where the
+ * L ('auto': the forward from `channelInvocations` invocations and `channelWork` steps of them on, the backward always, where the
  * device allows them).
  *
  * Tile scan: workgroup sizes (powers of two) and time steps per invocation. A forward tile is
@@ -53,6 +53,8 @@ function output(be: WebGpuBackend, shape: number[]): TensorInfo {
 export interface ScanTiling {
   kernels: 'auto' | 'tiles' | 'channels';
   channelInvocations: number;
+  /** …and from `channelWork` invocation-steps (invocations × L) on. */
+  channelWork: number;
   /**
    * Channel-parallel kernels: forward workgroup size and steps per block (4, 8, 16); backward channels per
    * workgroup and steps per block (4 or 8).
@@ -76,7 +78,8 @@ export interface ScanTiling {
 
 const DEFAULT_TILING: ScanTiling = {
   kernels: 'auto',
-  channelInvocations: 32768,
+  channelInvocations: 8192,
+  channelWork: 2 ** 24,
   channelWorkgroup: 128,
   channelSteps: 8,
   stagedSteps: 16,
@@ -194,7 +197,7 @@ function forwardBlock(chunkSize: number, most: number): number | null {
 }
 
 /** Whether the channel-parallel kernels take this call (`backward`: also the backward's limits). */
-function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, backward: boolean): boolean {
+function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, L: number, backward: boolean): boolean {
   if (tiling.kernels === 'tiles') return false;
   const G = backward ? invocationsPerChannel(N) : invocationsPerChannel(N, tiling.channelGroup);
   // States per invocation live in registers: at most 16 (forward) or 8 (backward, which keeps more per state).
@@ -204,10 +207,12 @@ function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, b
     if (memory > be.limits.maxComputeWorkgroupStorageSize || be.limits.maxStorageBuffersPerShaderStage < 12) return false;
     if (tiling.channelBlock * G > be.limits.maxComputeInvocationsPerWorkgroup) return false;
   }
-  // The channel-parallel backward measured faster at every shape tried (H200: batch 1–16 × 1536 channels,
-  // and 8 × 512 at L 512); its forward from 8 × 1536 channels on (below, the tile scan's parallelism over
-  // L pays: at 8 × 512 it took 0.35 ms to 0.44).
-  return tiling.kernels === 'channels' || backward || batch * dim * G >= tiling.channelInvocations;
+  // The channel-parallel backward measured faster at every shape tried (H200: batch 1–16 × 1536 channels
+  // at L 2048, batch 2 and 8 × 512 at L 512). Its forward needs enough rows to fill the GPU and enough steps
+  // per row to pay for walking them one by one: it won from 2 × 1536 channels at L 2048 (0.32 ms to 0.36)
+  // and lost at 1 × 1536 (0.45 to 0.37) and at 8 × 512 with L 512 (0.36 to 0.30).
+  const invocations = batch * dim * G;
+  return tiling.kernels === 'channels' || backward || (invocations >= tiling.channelInvocations && invocations * L >= tiling.channelWork);
 }
 
 /** The channel-parallel forward (chunkSize a multiple of 4): y, lastState and checkpoints as tensors. */
@@ -257,9 +262,9 @@ function releaseAll(be: WebGpuBackend, temporary: GPUBuffer[]): void {
 
 const scanForward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const attrs = rawAttrs as ScanAttrs;
-  const { batch, dim, dstate: N, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
+  const { batch, dim, dstate: N, length: L, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
   const temporary: GPUBuffer[] = [];
-  if (attrs.chunkSize % 4 === 0 && useChannels(be, batch, dim, N, false)) {
+  if (attrs.chunkSize % 4 === 0 && useChannels(be, batch, dim, N, L, false)) {
     const { y, lastState, checkpoints } = dispatchChannelForward(be, inputs, attrs, attrs.chunkSize, temporary);
     releaseAll(be, temporary);
     return [y, lastState, checkpoints];
@@ -360,7 +365,7 @@ const scanBackward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const attrs = rawAttrs as ScanAttrs;
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
-  if (useChannels(be, batch, dim, N, true)) return channelBackward(be, inputs, attrs);
+  if (useChannels(be, batch, dim, N, L, true)) return channelBackward(be, inputs, attrs);
   const temporary: GPUBuffer[] = [];
 
   // Tiles start at saved states: a multiple of the checkpoint spacing. Spacings longer than a tile
