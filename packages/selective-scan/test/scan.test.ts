@@ -19,6 +19,7 @@ import {
 import { selectiveScan, selectiveStateUpdate } from '@ssmjs/selective-scan';
 import { maxRelativeError, randomScanInputs } from './helpers';
 import { testedBackends, useBackend } from './backends';
+import { setScanTiling } from '../src/kernels/webgpu';
 
 /** Time steps [start, end) of a (…, L) tensor, as a new tensor (read asynchronously: webgpu has no sync reads). */
 async function sliceTime(t: Tensor, start: number, end: number): Promise<Tensor> {
@@ -120,7 +121,10 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     dispose(x);
   });
 
-  it('leaks no tensors or bytes over a training-style loop', async () => {
+  // On webgpu also through the channel-parallel kernels (the default takes them only for large shapes).
+  const families = backend.startsWith('webgpu') ? (['auto', 'channels'] as const) : (['auto'] as const);
+  it.each(families)('leaks no tensors or bytes over a training-style loop (%s kernels)', async (kernels) => {
+    setScanTiling({ kernels });
     const x = randomScanInputs(1, 4, 4, 10, 7);
     const sources = [x.u, x.delta, x.A, x.B, x.C];
     const steps = { x: await stepInput(x.u, 0), dt: await stepInput(x.delta, 0), B: await stepInput(x.B, 0), C: await stepInput(x.C, 0) };
@@ -140,6 +144,7 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     expect(after.liveTensors).toBe(before.liveTensors);
     expect(after.backends[backend]).toEqual(before.backends[backend]);
     dispose([x, steps]);
+    setScanTiling();
   });
 });
 

@@ -1,4 +1,4 @@
-import { bindings, call, enables, MATH, PARAMS, rowEntry, scanMapsSource, scanMemory, wgSumSource } from './common';
+import { bindings, call, enables, MATH, paramLets, PARAMS, rowEntry, scanMapsSource, scanMemory, wgSumSource } from './common';
 import type { ScanVariant } from './scan.wgsl';
 
 /** Channels one backward workgroup sums dB and dC over (fewer for large N: their carries live in workgroup memory). */
@@ -48,28 +48,7 @@ var<workgroup> sumBias: array<f32, ${block}>;
 ${v.subgroups ? `// One partial dA per subgroup (subgroups have at least 4 invocations) and state.
 var<workgroup> sgPartA: array<f32, ${(size / 4) * N}>;` : ''}
 ${rowEntry(size, v.subgroups)}
-  let batch = p[0];
-  let dim = p[1];
-  let L = p[2];
-  let spacing = p[3];
-  let checkpointCount = p[4];
-  let tileSize = p[5];
-  let blocks = p[6];
-  let channels = p[7];
-  let atA = p[8];
-  let atD = p[9];
-  let atBias = p[10];
-  let atCheckpoints = p[11];
-  let atDLast = p[12];
-  let atPartA = p[13];
-  let atPartD = p[14];
-  let atPartBias = p[15];
-  let atDInitial = p[16];
-  let atC = p[17];
-  let atDdelta = p[18];
-  let atDz = p[19];
-  let atPartB = p[20];
-  let atPartC = p[21];
+${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'tileSize', 'blocks', 'channels', 'atA', 'atD', 'atBias', 'atCheckpoints', 'atDLast', 'atPartA', 'atPartD', 'atPartBias', 'atDInitial', 'atC', 'atDdelta', 'atDz', 'atPartB', 'atPartC'])}
   if (row >= batch * blocks) { return; }
   let b = row / blocks;
   let blk = row % blocks;

@@ -1,4 +1,4 @@
-import { bindings, enables, MATH, PARAMS } from './common';
+import { bindings, enables, MATH, paramLets, PARAMS } from './common';
 
 /**
  * The channel-parallel forward: when batch × d_inner is large (training batches), there are enough
@@ -113,17 +113,7 @@ ${MATH}
 ${!v.subgroups && G > 1 ? `var<workgroup> partY: array<f32, ${W * T}>;` : ''}
 @compute @workgroup_size(${W})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${share ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
-  let batch = p[0];
-  let dim = p[1];
-  let L = p[2];
-  let chunkSize = p[3];
-  let chunks = p[4];
-  let atA = p[5];
-  let atD = p[6];
-  let atBias = p[7];
-  let atInitial = p[8];
-  let atLast = p[9];
-  let atC = p[10];
+${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atC'])}
   let i = (wid.y * nwg.x + wid.x) * ${W}u + lid;
   // Invocations past the last row compute on the last row and write nothing: all reach the barriers.
   let live = i / ${G}u < batch * dim;
@@ -185,6 +175,23 @@ ${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}]
 }`;
 }
 
+/**
+ * Entry of a kernel whose workgroup takes `channels` consecutive channels of one batch (workgroup id =
+ * b · blocks + blk), G invocations each: b, blk, the invocation's channel c and group g, whether the channel
+ * exists (\`live\`), and d and row clamped to the last channel.
+ */
+function blockOfChannels(G: number, channels: number): string {
+  return `  let wg = wid.y * nwg.x + wid.x;
+  if (wg >= batch * blocks) { return; }
+  let b = wg / blocks;
+  let blk = wg % blocks;
+  let c = lid / ${G}u;
+  let g = lid % ${G}u;
+  let live = blk * ${channels}u + c < dim;
+  let d = min(blk * ${channels}u + c, dim - 1u);
+  let row = b * dim + d;`;
+}
+
 export interface ChannelBackwardVariant extends ChannelScanVariant {
   /** Channels per workgroup (workgroup = channels × G): the dB and dC partial sums are per block of them. */
   channels: number;
@@ -243,32 +250,9 @@ var<workgroup> bcPart: array<f32, ${stride * T * 2 * N}>;
 var<workgroup> statePart: array<f32, ${3 * W * T}>;
 @compute @workgroup_size(${W})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let batch = p[0];
-  let dim = p[1];
-  let L = p[2];
-  let spacing = p[3];
-  let checkpointCount = p[4];
-  let blocks = p[5];
-  let atA = p[6];
-  let atD = p[7];
-  let atBias = p[8];
-  let atDLast = p[9];
-  let atPartA = p[10];
-  let atPartD = p[11];
-  let atPartBias = p[12];
-  let atDInitial = p[13];
-  let atC = p[14];
-  let atPartC = p[15];
-  let wg = wid.y * nwg.x + wid.x;
-  if (wg >= batch * blocks) { return; }
-  let b = wg / blocks;
-  let blk = wg % blocks;
-  let c = lid / ${G}u;
-  let g = lid % ${G}u;
+${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA', 'atD', 'atBias', 'atDLast', 'atPartA', 'atPartD', 'atPartBias', 'atDInitial', 'atC', 'atPartC'])}
   // Channels past dim compute on the last one with zero gradients (so their parts add nothing).
-  let live = blk * ${CH}u + c < dim;
-  let d = min(blk * ${CH}u + c, dim - 1u);
-  let row = b * dim + d;
+${blockOfChannels(G, CH)}
   let rowAt = row * L;
   var A: array<f32, ${S}>;
   var q: array<f32, ${S}>;
@@ -441,28 +425,9 @@ var<workgroup> cT: array<f32, ${N * R}>;
 ${!v.subgroups && G > 1 ? `var<workgroup> partY: array<f32, ${W * T}>;` : ''}
 @compute @workgroup_size(${W})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${share ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
-  let batch = p[0];
-  let dim = p[1];
-  let L = p[2];
-  let chunkSize = p[3];
-  let chunks = p[4];
-  let atA = p[5];
-  let atD = p[6];
-  let atBias = p[7];
-  let atInitial = p[8];
-  let atLast = p[9];
-  let atC = p[10];
-  let blocks = p[11];
-  let wg = wid.y * nwg.x + wid.x;
-  if (wg >= batch * blocks) { return; }
-  let b = wg / blocks;
-  let blk = wg % blocks;
-  let c = lid / ${G}u;
-  let g = lid % ${G}u;
+${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atC', 'blocks'])}
   // Channels past dim compute on the last one and write nothing.
-  let live = blk * ${CH}u + c < dim;
-  let d = min(blk * ${CH}u + c, dim - 1u);
-  let row = b * dim + d;
+${blockOfChannels(G, CH)}
   var A: array<f32, ${S}>;
   var h: array<f32, ${S}>;
 ${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];

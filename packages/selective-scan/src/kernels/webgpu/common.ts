@@ -8,6 +8,11 @@
 
 export const PARAMS = '@group(0) @binding(0) var<storage, read> p: array<u32>;';
 
+/** \`let name = p[i];\` for each parameter name in order: the kernel's u32 parameters, named. */
+export function paramLets(names: readonly string[]): string {
+  return names.map((name, i) => `  let ${name} = p[${i}];`).join('\n');
+}
+
 export function enables(subgroups: boolean): string {
   return subgroups ? 'enable subgroups;\n' : '';
 }

@@ -1,4 +1,4 @@
-import { bindings, call, enables, MATH, PARAMS, rowEntry, scanMapsSource, scanMemory } from './common';
+import { bindings, call, enables, MATH, paramLets, PARAMS, rowEntry, scanMapsSource, scanMemory } from './common';
 
 export interface ScanVariant {
   /** Invocations per workgroup (a power of two) and time steps per invocation: a tile is their product. */
@@ -48,17 +48,7 @@ ${MATH}
 ${scanMemory(size, v.subgroups)}
 ${scanMapsSource(size, v.subgroups, false)}
 ${rowEntry(size, v.subgroups)}
-  let batch = p[0];
-  let dim = p[1];
-  let L = p[2];
-  let chunkSize = p[3];
-  let chunks = p[4];
-  let atA = p[5];
-  let atD = p[6];
-  let atBias = p[7];
-  let atInitial = p[8];
-  let atLast = p[9];
-  let atCheckpoints = p[10];
+${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atCheckpoints'])}
   if (row >= batch * dim) { return; }
   let b = row / dim;
   let d = row % dim;
