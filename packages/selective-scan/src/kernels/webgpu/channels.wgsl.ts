@@ -1,4 +1,4 @@
-import { bindings, enables, MATH, paramLets, PARAMS } from './common';
+import { bindings, enables, MATH, paramLets, PARAMS, type ScanOptions } from './common';
 
 /**
  * The channel-parallel forward: when batch × d_inner is large (training batches), there are enough
@@ -8,7 +8,7 @@ import { bindings, enables, MATH, paramLets, PARAMS } from './common';
  * scan (scan.wgsl.ts) there are no workgroup scans and no barriers per state, and every input is read
  * once: it streams. Small batches leave most of the GPU idle this way; they use the tile scan.
  */
-export interface ChannelScanVariant {
+export interface ChannelScanVariant extends ScanOptions {
   /** Invocations per workgroup: a multiple of G. */
   workgroup: number;
   /** Invocations per channel (1, 2 or 4) and the states each walks (S = N / G). */
@@ -21,11 +21,6 @@ export interface ChannelScanVariant {
   T: number;
   /** u, Δ, B, C as vec4 loads (L a multiple of 4). */
   vec4: boolean;
-  hasD: boolean;
-  hasZ: boolean;
-  hasDeltaBias: boolean;
-  hasInitialState: boolean;
-  deltaSoftplus: boolean;
   /** Sum y over the G invocations with subgroup shuffles (else workgroup memory and barriers). */
   subgroups: boolean;
 }
@@ -89,6 +84,17 @@ ${unroll(T, (j) => `    partY[lid * ${T}u + ${j}u] = acc[${j}];`)}
 ${unroll(T, (j) => `    acc[${j}] = ${unroll(G, (k) => `partY[(lid - g + ${k}u) * ${T}u + ${j}u]`, ' + ')};`)}`;
 }
 
+/** The forward's registers: A and the state of the invocation's S states (n = g·S + s), and a block's steps. */
+function forwardRegisters(v: ChannelScanVariant): string {
+  const S = v.N / v.G;
+  return `  var A: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${v.N}u + g * ${S}u + ${s}u];
+  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${v.N}u + g * ${S}u + ${s}u]` : '0.0'};`)}
+  var nextCheckpoint = 0u;
+${['u', 'raw', 'dt', 'acc', 'Bt', 'Ct'].map((name) => `  var ${name}: array<f32, ${v.T}>;`).join('\n')}`;
+}
+
 /**
  * Bindings: u, delta, BC (B then C at atC), [z], y, side (A, D, deltaBias, initialState in; lastState out),
  * checkpoints (the state before every multiple of chunkSize: (batch, dim, chunks, N)). Eight storage buffers
@@ -123,19 +129,9 @@ ${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias',
   let d = row % dim;
   let rowAt = row * L;
   // This invocation's states n = g·S + s: their A, state, and rows of B and C.
-  var A: array<f32, ${S}>;
-  var h: array<f32, ${S}>;
+${forwardRegisters(v)}
   var bAt: array<u32, ${S}>;
-${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
-  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${N}u + g * ${S}u + ${s}u]` : '0.0'};
-  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}
-  var nextCheckpoint = 0u;
-  var u: array<f32, ${T}>;
-  var raw: array<f32, ${T}>;
-  var dt: array<f32, ${T}>;
-  var acc: array<f32, ${T}>;
-  var Bt: array<f32, ${T}>;
-  var Ct: array<f32, ${T}>;
+${unroll(S, (s) => `  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}
   for (var t0 = 0u; t0 < L; t0 += ${T}u) {
 ${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
 ${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
@@ -428,17 +424,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 ${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atC', 'blocks'])}
   // Channels past dim compute on the last one and write nothing.
 ${blockOfChannels(G, CH)}
-  var A: array<f32, ${S}>;
-  var h: array<f32, ${S}>;
-${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
-  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${N}u + g * ${S}u + ${s}u]` : '0.0'};`)}
-  var nextCheckpoint = 0u;
-  var u: array<f32, ${T}>;
-  var raw: array<f32, ${T}>;
-  var dt: array<f32, ${T}>;
-  var acc: array<f32, ${T}>;
-  var Bt: array<f32, ${T}>;
-  var Ct: array<f32, ${T}>;
+${forwardRegisters(v)}
   for (var tile = 0u; tile < L; tile += ${TT}u) {
     // Stage in: the workgroup's rows of u, Δ (and z), and the batch's rows of B and C.
     for (var e = lid; e < ${CH * quads}u; e += ${W}u) {

@@ -6,6 +6,15 @@
  * (a₁, b₁) then (a₂, b₂) is (a₁a₂, a₂b₁ + b₂), so a sequence of steps is scanned in parallel like a sum.
  */
 
+/** Which optional inputs a scan kernel variant takes, and whether Δ goes through softplus. */
+export interface ScanOptions {
+  hasD: boolean;
+  hasZ: boolean;
+  hasDeltaBias: boolean;
+  hasInitialState: boolean;
+  deltaSoftplus: boolean;
+}
+
 export const PARAMS = '@group(0) @binding(0) var<storage, read> p: array<u32>;';
 
 /** \`let name = p[i];\` for each parameter name in order: the kernel's u32 parameters, named. */

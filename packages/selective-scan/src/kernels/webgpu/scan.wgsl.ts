@@ -1,6 +1,6 @@
-import { bindings, call, enables, MATH, paramLets, PARAMS, rowEntry, scanMapsSource, scanMemory } from './common';
+import { bindings, call, enables, MATH, paramLets, PARAMS, rowEntry, scanMapsSource, scanMemory, type ScanOptions } from './common';
 
-export interface ScanVariant {
+export interface ScanVariant extends ScanOptions {
   /** Invocations per workgroup (a power of two) and time steps per invocation: a tile is their product. */
   workgroup: number;
   items: number;
@@ -10,11 +10,6 @@ export interface ScanVariant {
    */
   vec4: boolean;
   N: number;
-  hasD: boolean;
-  hasZ: boolean;
-  hasDeltaBias: boolean;
-  hasInitialState: boolean;
-  deltaSoftplus: boolean;
   subgroups: boolean;
 }
 
