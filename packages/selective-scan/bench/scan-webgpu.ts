@@ -228,7 +228,7 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
   { channelWorkgroup: 64, channelBlock: 16 }, { channelWorkgroup: 256, channelBlock: 64 }, { channelWorkgroup: 32, channelBlock: 8 },
   { channelWorkgroup: 128, stagedSteps: 8 }, { channelWorkgroup: 256 }, { channelWorkgroup: 64 }, { channelWorkgroup: 128, channelGroup: 2 },
   { channelWorkgroup: 256, stagedSteps: 8 }, { channelWorkgroup: 128, channelStaged: false },
-  { channelBlock: 16, channelBackwardSteps: 8 }, { channelBlock: 32, channelBackwardSteps: 8 }, { channelBlock: 8, channelBackwardSteps: 8 },
+  { channelBlock: 32, channelShuffles: false }, { channelBlock: 128 }, { channelBlock: 64, channelShuffles: false },
 ];
 if (option('tilings', '1') !== '0') {
   const batch = Math.max(...batches);
@@ -244,8 +244,9 @@ if (option('tilings', '1') !== '0') {
     tilings[`channels forward workgroup ${t.channelWorkgroup ?? 128} steps ${t.channelStaged === false ? t.channelSteps ?? 8 : t.stagedSteps ?? 16} group ${t.channelGroup ?? 4}${t.channelStaged === false ? ' unstaged' : ` tile ${t.stagedTile ?? 32}`}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
     // A block of channels whose workgroup memory exceeds the device's limit falls back to the tile backward.
     if (!t.channelBlock) continue;
-    if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: t.channelBackwardSteps ?? 4 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
-    tilings[`channels backward block ${t.channelBlock} steps ${t.channelBackwardSteps ?? 4}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
+    // (Sized without the shuffle reduction, which needs less.)
+    if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: t.channelBackwardSteps ?? 4, subgroupSize: 0 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
+    tilings[`channels backward block ${t.channelBlock} steps ${t.channelBackwardSteps ?? 4}${t.channelShuffles === false ? ' no shuffles' : ''}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
   for (const t of FORWARD_TILINGS) {
     setScanTiling({ ...t, kernels: 'tiles' });

@@ -23,6 +23,9 @@ const SHAPES: [number, number, number, number, number][] = [
   [2, 2, 16, 1100, 64],
   [1, 3, 4, 600, 700],
   [1, 2, 7, 257, 1],
+  // N = 6: two invocations per channel of 3 states, so with subgroups of 4 the backward's shuffle
+  // reduction takes one exchange step (subgroups of 32 take three; the GPU bench checks those).
+  [2, 9, 6, 40, 8],
 ];
 
 const NAMES = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'initialState'] as const;
@@ -66,6 +69,7 @@ const TILINGS = {
   'channels, 64-step stages': { kernels: 'channels' as const, channelWorkgroup: 64, stagedTile: 64, stagedSteps: 8 },
   'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedSteps: 4 },
   'channels, 8-step backward blocks': { kernels: 'channels' as const, channelBlock: 16, channelBackwardSteps: 8 },
+  'channels, no shuffle reduction': { kernels: 'channels' as const, channelShuffles: false },
 };
 
 describe.each([
@@ -80,6 +84,7 @@ describe.each([
   ['webgpu-no-subgroups', 'channels, not staged'],
   ['webgpu', 'channels, 64-step stages'],
   ['webgpu', 'channels, 8-step backward blocks'],
+  ['webgpu', 'channels, no shuffle reduction'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

@@ -70,6 +70,8 @@ export interface ScanTiling {
   channelStaged: boolean;
   channelBlock: number;
   channelBackwardSteps: number;
+  /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
+  channelShuffles: boolean;
   forwardWorkgroup: number;
   forwardItems: number;
   backwardWorkgroup: number;
@@ -88,6 +90,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelStaged: true,
   channelBlock: 32,
   channelBackwardSteps: 4,
+  channelShuffles: true,
   forwardWorkgroup: 128,
   forwardItems: 8,
   backwardWorkgroup: 256,
@@ -196,6 +199,16 @@ function forwardBlock(chunkSize: number, most: number): number | null {
   return null;
 }
 
+/**
+ * The device's subgroup size when it has subgroups of one size only (the backward's shuffle reduction is
+ * generated for it), else 0; \`channelShuffles: false\` turns the reduction off.
+ */
+function subgroupSizeOf(be: WebGpuBackend): number {
+  if (!be.subgroups || !tiling.channelShuffles) return 0;
+  const info = (be.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+  return info?.subgroupMinSize && info.subgroupMinSize === info.subgroupMaxSize ? info.subgroupMinSize : 0;
+}
+
 /** Whether the channel-parallel kernels take this call (`backward`: also the backward's limits). */
 function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, L: number, backward: boolean): boolean {
   if (tiling.kernels === 'tiles') return false;
@@ -203,7 +216,7 @@ function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, L
   // States per invocation live in registers: at most 16 (forward) or 8 (backward, which keeps more per state).
   if (N / G > (backward ? 8 : 16)) return false;
   if (backward) {
-    const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: tiling.channelBackwardSteps });
+    const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: tiling.channelBackwardSteps, subgroupSize: subgroupSizeOf(be) });
     if (memory > be.limits.maxComputeWorkgroupStorageSize || be.limits.maxStorageBuffersPerShaderStage < 12) return false;
     if (tiling.channelBlock * G > be.limits.maxComputeInvocationsPerWorkgroup) return false;
   }
@@ -333,7 +346,7 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   const variant: ChannelBackwardVariant = {
     workgroup: channels * G, channels, maxBlocks: spacing / T, G, N, T, vec4: L % 4 === 0,
     hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
-    deltaSoftplus: attrs.deltaSoftplus, subgroups: false,
+    deltaSoftplus: attrs.deltaSoftplus, subgroups: false, subgroupSize: subgroupSizeOf(be),
   };
   const z = optional(inputs, slots.z);
   be.dispatch({

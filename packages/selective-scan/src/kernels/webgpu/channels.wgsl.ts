@@ -191,13 +191,30 @@ function blockOfChannels(G: number, channels: number): string {
 export interface ChannelBackwardVariant extends ChannelScanVariant {
   /** Channels per workgroup (workgroup = channels × G): the dB and dC partial sums are per block of them. */
   channels: number;
+  /**
+   * The device's one subgroup size, or 0. With it (see \`subgroupReduction\`), a subgroup first sums dB and dC
+   * over its own channels by shuffles, so workgroup memory holds one part per subgroup, not per channel.
+   */
+  subgroupSize: number;
   /** Most blocks of T steps in a checkpoint spacing (their start states are kept per invocation). */
   maxBlocks: number;
 }
 
 /** Workgroup memory of the channel-parallel backward, in bytes. */
-export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number }): number {
-  return 4 * (channelStride(v.channels) * v.T * 2 * v.N + 3 * v.channels * v.G * v.T);
+export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number; subgroupSize: number }): number {
+  const parts = subgroupReduction(v) ? ((v.channels * v.G) / v.subgroupSize) * v.T * 2 * v.N : channelStride(v.channels) * v.T * 2 * v.N;
+  return 4 * (parts + 3 * v.channels * v.G * v.T);
+}
+
+/**
+ * Whether the backward sums dB and dC within subgroups first: the device reports one subgroup size, whole
+ * subgroups fit the workgroup, and a lane's 2·S values halve evenly over the subgroup's channels
+ * (a reduce-scatter: each shuffle step sends half of what a lane holds and keeps the other half, summed).
+ */
+export function subgroupReduction(v: { channels: number; G: number; N: number; subgroupSize: number }): boolean {
+  const W = v.channels * v.G;
+  const Q = v.subgroupSize / v.G;
+  return v.subgroupSize >= v.G && W % v.subgroupSize === 0 && Number.isInteger(Q) && ((2 * v.N) / v.G) % Q === 0;
 }
 
 /**
@@ -229,6 +246,33 @@ export function channelScanBackwardSource(v: ChannelBackwardVariant): string {
   const W = CH * G;
   const stride = channelStride(CH);
   const S = N / G;
+  const shuffled = subgroupReduction(v);
+  const P = v.subgroupSize;
+  const Q = P / G; // channels per subgroup
+  const V = 2 * S; // dB and dC of the lane's states at one step: V[kind·S + s]
+  const groups = W / P; // subgroups per workgroup
+  // Per step: the lane's V values summed over the subgroup's Q channels, V / Q of them left per lane, stored
+  // by (subgroup, step, kind, state). Step k exchanges with the lane o·G away (o = Q/2, Q/4, …, 1): the
+  // lower lane keeps the first half of what it holds, the upper the second; \`base\` tracks which.
+  const reduceScatter = () => unroll(T, (j) => {
+    const lines = [`      {`, `        var base = 0u;`];
+    lines.push(unroll(S, (s2) => `        vals[${s2}] = bcB[${j * S + s2}];\n        vals[${S + s2}] = bcC[${j * S + s2}];`));
+    let m = V;
+    for (let o = Q / 2; o >= 1; o /= 2) {
+      const half = m / 2;
+      lines.push(`        {
+          let upper = (sgLane & ${o * G}u) != 0u;
+${unroll(half, (i) => `          { let send = select(vals[${i + half}], vals[${i}], upper);
+            vals[${i}] = select(vals[${i}], vals[${i + half}], upper) + subgroupShuffleXor(send, ${o * G}u); }`)}
+          base += select(0u, ${half}u, upper);
+        }`);
+      m = half;
+    }
+    lines.push(unroll(m, (i) => `        { let k = base + ${i}u;
+          bcPart[((lid / ${P}u) * ${T}u + ${j}u) * ${2 * N}u + (k / ${S}u) * ${N}u + g * ${S}u + k % ${S}u] = vals[${i}]; }`));
+    lines.push(`      }`);
+    return lines.join('\n');
+  });
   const view = v.vec4 ? 'vec4<f32>' : 'f32';
   const list: [string, 'read' | 'read_write', string][] = [['us', 'read', view], ['deltas', 'read', view], ['dys', 'read', view], ['BC', 'read', view]];
   if (v.hasZ) list.push(['zs', 'read', view]);
@@ -237,15 +281,18 @@ export function channelScanBackwardSource(v: ChannelBackwardVariant): string {
   list.push(['parts', 'read_write', 'f32']);
   const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
   const steps = (name: string) => `  var ${name}: array<f32, ${T}>;`;
-  return `${PARAMS}
+  return `${enables(shuffled)}${PARAMS}
 ${bindings(list)}
 ${MATH}
-// dB and dC per (step, kind, state, channel): the channels' parts, summed per block.
-var<workgroup> bcPart: array<f32, ${stride * T * 2 * N}>;
+${shuffled
+  ? `// dB and dC per (subgroup, step, kind, state): each subgroup's sum over its channels, summed per block.
+var<workgroup> bcPart: array<f32, ${groups * T * 2 * N}>;`
+  : `// dB and dC per (step, kind, state, channel): the channels' parts, summed per block.
+var<workgroup> bcPart: array<f32, ${stride * T * 2 * N}>;`}
 // du, dΔ and pre-gate y per (kind, step, invocation): the states' parts, summed per channel.
 var<workgroup> statePart: array<f32, ${3 * W * T}>;
 @compute @workgroup_size(${W})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${shuffled ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
 ${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA', 'atD', 'atBias', 'atDLast', 'atPartA', 'atPartD', 'atPartBias', 'atDInitial', 'atC', 'atPartC'])}
   // Channels past dim compute on the last one with zero gradients (so their parts add nothing).
 ${blockOfChannels(G, CH)}
@@ -264,6 +311,9 @@ ${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
   var starts: array<f32, ${v.maxBlocks * S}>;
 ${['u', 'raw', 'dt', 'x', 'dy', 'dOut', 'Bt', 'Ct', 'hPrev', 'decay', 'yPart', 'duPart', 'dtPart'].map(steps).join('\n')}
 ${v.hasZ ? steps('zt') : ''}
+${shuffled ? `  var bcB: array<f32, ${T * S}>;
+  var bcC: array<f32, ${T * S}>;
+  var vals: array<f32, ${V}>;` : ''}
   for (var k = checkpointCount; k > 0u; k--) {
     let chunkStart = (k - 1u) * spacing;
     let blockCount = (min(L - chunkStart, spacing) + ${T - 1}u) / ${T}u;
@@ -308,8 +358,8 @@ ${unroll(T, (jj) => {
   const at = `(${j * 2 * N}u + g * ${S}u + ${s}u) * ${stride}u + c`;
   return `        {
           let gq = qs + dOut[${j}] * Ct[${j}];
-          bcPart[${at}] = gq * x[${j}];
-          bcPart[${at} + ${N * stride}u] = dOut[${j}] * (decay[${j}] * hPrev[${j}] + x[${j}] * Bt[${j}]);
+          ${shuffled ? `bcB[${j * S + s}] = gq * x[${j}];` : `bcPart[${at}] = gq * x[${j}];`}
+          ${shuffled ? `bcC[${j * S + s}]` : `bcPart[${at} + ${N * stride}u]`} = dOut[${j}] * (decay[${j}] * hPrev[${j}] + x[${j}] * Bt[${j}]);
           dtPart[${j}] += gq * (A[${s}] * decay[${j}] * hPrev[${j}] + Bt[${j}] * u[${j}]);
           dA[${s}] += gq * dt[${j}] * decay[${j}] * hPrev[${j}];
           duPart[${j}] += gq * dt[${j}] * Bt[${j}];
@@ -321,6 +371,7 @@ ${unroll(T, (jj) => {
 ${unroll(T, (j) => `      statePart[${j * W}u + lid] = duPart[${j}];
       statePart[${(T + j) * W}u + lid] = dtPart[${j}];
       statePart[${(2 * T + j) * W}u + lid] = yPart[${j}];`)}
+${shuffled ? reduceScatter() : ''}
       workgroupBarrier();
       // The channel's G invocations finish T/G steps each: invocation g steps g + m·G.
 ${unroll(T / G, (m) => `      {
@@ -353,7 +404,9 @@ ${unroll(T / G, (m) => `      {
       // dB and dC of the block's steps, summed over the workgroup's channels.
       for (var o = lid; o < ${T * 2 * N}u; o += ${W}u) {
         var total = 0.0;
-        for (var cc = 0u; cc < ${CH}u; cc++) { total += bcPart[o * ${stride}u + cc]; }
+        ${shuffled
+          ? `for (var sg = 0u; sg < ${groups}u; sg++) { total += bcPart[sg * ${T * 2 * N}u + o]; }`
+          : `for (var cc = 0u; cc < ${CH}u; cc++) { total += bcPart[o * ${stride}u + cc]; }`}
         let t = t0 + o / ${2 * N}u;
         let kind = (o / ${N}u) % 2u;
         if (t < L) { parts[kind * atPartC + ((b * blocks + blk) * ${N}u + o % ${N}u) * L + t] = total; }
