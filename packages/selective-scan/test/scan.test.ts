@@ -44,7 +44,10 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     await useBackend(backend);
   });
 
-  it('selectiveStateUpdate applied L times equals the scan', async () => {
+  // On webgpu both ways of binding the step's small inputs: their own buffers, or packed into one.
+  const stepBindings = backend.startsWith('webgpu') ? ([true, false] as const) : ([true] as const);
+  it.each(stepBindings)('selectiveStateUpdate applied L times equals the scan (direct bindings: %s)', async (stepDirect) => {
+    setScanTiling({ stepDirect });
     const [batch, dim, N, L] = [2, 5, 4, 9];
     const x = randomScanInputs(batch, dim, N, L, 3);
     const full = selectiveScan({ ...x, deltaSoftplus: true, returnLastState: true });
@@ -64,6 +67,7 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     expect(maxRelativeError(fromSteps, y)).toBeLessThan(tolerance);
     expect(maxRelativeError(await state.data(), await full.lastState!.data())).toBeLessThan(tolerance);
     dispose([x, full, state]);
+    setScanTiling();
   });
 
   it('scanning in two pieces through initialState/lastState equals one scan', async () => {

@@ -72,6 +72,8 @@ export interface ScanTiling {
   channelBackwardSteps: number;
   /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
   channelShuffles: boolean;
+  /** The decoding step binds its small inputs directly (where the device has 10 storage buffers per stage). */
+  stepDirect: boolean;
   forwardWorkgroup: number;
   forwardItems: number;
   backwardWorkgroup: number;
@@ -91,6 +93,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelBlock: 32,
   channelBackwardSteps: 4,
   channelShuffles: true,
+  stepDirect: true,
   forwardWorkgroup: 128,
   forwardItems: 8,
   backwardWorkgroup: 256,
@@ -449,16 +452,31 @@ const stateUpdate: WebGpuKernel = (inputs, rawAttrs, be) => {
   const D = take(attrs.hasD);
   const z = take(attrs.hasZ);
   const dtBias = take(attrs.hasDtBias);
+  const out = output(be, [batch, dim]);
+  // Decoding runs this once per layer and token: bind the small inputs directly where the device allows.
+  const direct = be.limits.maxStorageBuffersPerShaderStage >= 10 && tiling.stepDirect;
+  const variant = { N, hasD: attrs.hasD, hasZ: attrs.hasZ, hasDtBias: attrs.hasDtBias, dtSoftplus: attrs.dtSoftplus, direct };
+  const program_ = program(`step:${variantKey(variant)}`, () => stateUpdateSource(variant));
+  const workgroups = flatGrid(batch * dim, STEP_WORKGROUP);
+  // The state's own buffer is bound read_write: the new state overwrites it.
+  const head = [bufferOf(inputs[0]), bufferOf(inputs[1]), bufferOf(inputs[2])];
+  if (direct) {
+    const small = (t: TensorInfo | null) => (t ? [bufferOf(t)] : []);
+    be.dispatch({
+      program: program_,
+      params: [batch, dim],
+      buffers: [...head, bufferOf(inputs[3]), bufferOf(inputs[4]), bufferOf(inputs[5]), ...small(D), ...small(z), ...small(dtBias), bufferOf(out)],
+      workgroups,
+    });
+    return out;
+  }
   const temporary: GPUBuffer[] = [];
   const side = new Packed(be, [inputs[3], inputs[4], inputs[5], D, dtBias], temporary);
-  const out = output(be, [batch, dim]);
-  const variant = { N, hasD: attrs.hasD, hasZ: attrs.hasZ, hasDtBias: attrs.hasDtBias, dtSoftplus: attrs.dtSoftplus };
   be.dispatch({
-    program: program(`step:${variantKey(variant)}`, () => stateUpdateSource(variant)),
+    program: program_,
     params: [batch, dim, ...side.at],
-    // The state's own buffer is bound read_write: the new state overwrites it.
-    buffers: [bufferOf(inputs[0]), bufferOf(inputs[1]), bufferOf(inputs[2]), side.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(out)],
-    workgroups: flatGrid(batch * dim, STEP_WORKGROUP),
+    buffers: [...head, side.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(out)],
+    workgroups,
   });
   releaseAll(be, temporary);
   return out;
