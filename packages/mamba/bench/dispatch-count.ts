@@ -12,10 +12,17 @@ const model = MambaLM.create({ dModel: 64, nLayer: 24, vocabSize: 256 }, { seed:
 const proto = WebGpuBackend.prototype as unknown as { dispatch: (...a: unknown[]) => unknown };
 const original = proto.dispatch;
 let count = 0;
-proto.dispatch = function (this: unknown, ...a: unknown[]) { count++; return original.apply(this, a); };
+const byProgram = new Map<string, number>();
+proto.dispatch = function (this: unknown, ...a: unknown[]) {
+  count++;
+  const key = (a[0] as { program: { key: string } }).program.key;
+  byProgram.set(key, (byProgram.get(key) ?? 0) + 1);
+  return original.apply(this, a);
+};
 const { logits, cache } = model.prefill(tensor(new Int32Array([1, 2, 3]), [1, 3], 'int32'));
 logits.dispose();
 count = 0;
+byProgram.clear();
 const steps = 8;
 for (let i = 0; i < steps; i++) {
   const out = model.step(tensor(new Int32Array([5]), [1], 'int32'), cache);
@@ -23,4 +30,5 @@ for (let i = 0; i < steps; i++) {
   out.dispose();
 }
 console.log(`${(count / steps).toFixed(1)} dispatches per token (24 layers)`);
+for (const [key, n] of [...byProgram].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / steps).toFixed(1).padStart(6)}  ${key.slice(0, 110)}`);
 process.exit(0);
