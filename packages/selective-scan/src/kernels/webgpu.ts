@@ -72,7 +72,7 @@ export interface ScanTiling {
   channelBackwardSteps: number;
   /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
   channelShuffles: boolean;
-  /** The decoding step binds its small inputs directly (where the device has 10 storage buffers per stage). */
+  /** The decoding step binds its small inputs directly (where the device has up to 11 storage buffers per stage). */
   stepDirect: boolean;
   forwardWorkgroup: number;
   forwardItems: number;
@@ -453,8 +453,10 @@ const stateUpdate: WebGpuKernel = (inputs, rawAttrs, be) => {
   const z = take(attrs.hasZ);
   const dtBias = take(attrs.hasDtBias);
   const out = output(be, [batch, dim]);
-  // Decoding runs this once per layer and token: bind the small inputs directly where the device allows.
-  const direct = be.limits.maxStorageBuffersPerShaderStage >= 10 && tiling.stepDirect;
+  // Decoding runs this once per layer and token: bind the small inputs directly where the device allows
+  // (parameters, state, x, dt, A, B, C, out and the optional D, z, dtBias; Chromium's SwiftShader gives 10).
+  const storageBuffers = 8 + Number(attrs.hasD) + Number(attrs.hasZ) + Number(attrs.hasDtBias);
+  const direct = tiling.stepDirect && storageBuffers <= be.limits.maxStorageBuffersPerShaderStage;
   const variant = { N, hasD: attrs.hasD, hasZ: attrs.hasZ, hasDtBias: attrs.hasDtBias, dtSoftplus: attrs.dtSoftplus, direct };
   const program_ = program(`step:${variantKey(variant)}`, () => stateUpdateSource(variant));
   const workgroups = flatGrid(batch * dim, STEP_WORKGROUP);
