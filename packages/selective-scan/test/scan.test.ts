@@ -1,5 +1,5 @@
 /** Properties of the scan that hold on every backend, checked on random inputs. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DTypeError,
   ShapeError,
@@ -43,6 +43,8 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
+  // Tests that pick kernels put the defaults back even when they fail.
+  afterEach(() => setScanTiling());
 
   // On webgpu both ways of binding the step's small inputs: their own buffers, or packed into one.
   const stepBindings = backend.startsWith('webgpu') ? ([true, false] as const) : ([true] as const);
@@ -67,7 +69,6 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     expect(maxRelativeError(fromSteps, y)).toBeLessThan(tolerance);
     expect(maxRelativeError(await state.data(), await full.lastState!.data())).toBeLessThan(tolerance);
     dispose([x, full, state]);
-    setScanTiling();
   });
 
   it('scanning in two pieces through initialState/lastState equals one scan', async () => {
@@ -148,7 +149,6 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     expect(after.liveTensors).toBe(before.liveTensors);
     expect(after.backends[backend]).toEqual(before.backends[backend]);
     dispose([x, steps]);
-    setScanTiling();
   });
 });
 

@@ -212,15 +212,19 @@ function subgroupSizeOf(be: WebGpuBackend): number {
   return info?.subgroupMinSize && info.subgroupMinSize === info.subgroupMaxSize ? info.subgroupMinSize : 0;
 }
 
+/** Whether a kernel binding `count` storage buffers (its parameters included) fits the device. */
+const fitsStorageBuffers = (be: WebGpuBackend, count: number) => count <= be.limits.maxStorageBuffersPerShaderStage;
+
 /** Whether the channel-parallel kernels take this call (`backward`: also the backward's limits). */
-function useChannels(be: WebGpuBackend, batch: number, dim: number, N: number, L: number, backward: boolean): boolean {
+function useChannels(be: WebGpuBackend, attrs: ScanAttrs, batch: number, dim: number, N: number, L: number, backward: boolean): boolean {
   if (tiling.kernels === 'tiles') return false;
   const G = backward ? invocationsPerChannel(N) : invocationsPerChannel(N, tiling.channelGroup);
   // States per invocation live in registers: at most 16 (forward) or 8 (backward, which keeps more per state).
   if (N / G > (backward ? 8 : 16)) return false;
   if (backward) {
     const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: tiling.channelBackwardSteps, subgroupSize: subgroupSizeOf(be) });
-    if (memory > be.limits.maxComputeWorkgroupStorageSize || be.limits.maxStorageBuffersPerShaderStage < 12) return false;
+    // Parameters, u, Δ, dy, B·C, side, checkpoints, du, dΔ, parts, and z and dz when there is a gate.
+    if (memory > be.limits.maxComputeWorkgroupStorageSize || !fitsStorageBuffers(be, attrs.hasZ ? 12 : 10)) return false;
     if (tiling.channelBlock * G > be.limits.maxComputeInvocationsPerWorkgroup) return false;
   }
   // The channel-parallel backward measured faster at every shape tried (H200: batch 1–16 × 1536 channels
@@ -280,7 +284,7 @@ const scanForward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const attrs = rawAttrs as ScanAttrs;
   const { batch, dim, dstate: N, length: L, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
   const temporary: GPUBuffer[] = [];
-  if (attrs.chunkSize % 4 === 0 && useChannels(be, batch, dim, N, L, false)) {
+  if (attrs.chunkSize % 4 === 0 && useChannels(be, attrs, batch, dim, N, L, false)) {
     const { y, lastState, checkpoints } = dispatchChannelForward(be, inputs, attrs, attrs.chunkSize, temporary);
     releaseAll(be, temporary);
     return [y, lastState, checkpoints];
@@ -381,7 +385,7 @@ const scanBackward: WebGpuKernel = (inputs, rawAttrs, be) => {
   const attrs = rawAttrs as ScanAttrs;
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L, chunks } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
-  if (useChannels(be, batch, dim, N, L, true)) return channelBackward(be, inputs, attrs);
+  if (useChannels(be, attrs, batch, dim, N, L, true)) return channelBackward(be, inputs, attrs);
   const temporary: GPUBuffer[] = [];
 
   // Tiles start at saved states: a multiple of the checkpoint spacing. Spacings longer than a tile
@@ -455,8 +459,7 @@ const stateUpdate: WebGpuKernel = (inputs, rawAttrs, be) => {
   const out = output(be, [batch, dim]);
   // Decoding runs this once per layer and token: bind the small inputs directly where the device allows
   // (parameters, state, x, dt, A, B, C, out and the optional D, z, dtBias; Chromium's SwiftShader gives 10).
-  const storageBuffers = 8 + Number(attrs.hasD) + Number(attrs.hasZ) + Number(attrs.hasDtBias);
-  const direct = tiling.stepDirect && storageBuffers <= be.limits.maxStorageBuffersPerShaderStage;
+  const direct = tiling.stepDirect && fitsStorageBuffers(be, 8 + Number(attrs.hasD) + Number(attrs.hasZ) + Number(attrs.hasDtBias));
   const variant = { N, hasD: attrs.hasD, hasZ: attrs.hasZ, hasDtBias: attrs.hasDtBias, dtSoftplus: attrs.dtSoftplus, direct };
   const program_ = program(`step:${variantKey(variant)}`, () => stateUpdateSource(variant));
   const workgroups = flatGrid(batch * dim, STEP_WORKGROUP);

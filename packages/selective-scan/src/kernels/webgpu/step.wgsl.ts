@@ -17,7 +17,7 @@ export interface StepVariant {
 
 /**
  * One decoding step, one invocation per (batch, channel): the state is read and written in place.
- * Params: [batch, dim, then the offsets of A, B, C, D, dtBias in \`side\`]. Bindings: state (read_write),
+ * Params: [batch, dim, then (packed) the offsets of A, B, C, D, dtBias in \`side\`]. Bindings: state (read_write),
  * x, dt, side, [z], out (the small inputs share \`side\`: WebGPU's default is 8 storage buffers per stage);
  * or, \`direct\`, state, x, dt, A, B, C, [D], [z], [dtBias], out.
  */
@@ -32,6 +32,8 @@ export function stateUpdateSource(v: StepVariant): string {
   if (v.hasZ) list.push(['zs', 'read']);
   if (v.direct && v.hasDtBias) list.push(['biases', 'read']);
   list.push(['outs', 'read_write']);
+  // Packed: the small inputs' offsets in \`side\` (params 2–6); direct binding has no such params.
+  const offsets = v.direct ? '' : ['atA', 'atB', 'atC', 'atD', 'atBias'].map((name, k) => `  let ${name} = p[${k + 2}];`).join('\n');
   // A small input at an index: its own buffer, or its region of \`side\`.
   const at = (name: 'A' | 'B' | 'C' | 'D' | 'Bias', index: string) =>
     v.direct ? `${name === 'Bias' ? 'biases' : `${name}s`}[${index}]` : `side[at${name} + ${index}]`;
@@ -44,11 +46,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let dim = p[1];
   if (i >= p[0] * dim) { return; }
   let b = i / dim;
-  let atA = p[2];
-  let atB = p[3];
-  let atC = p[4];
-  let atD = p[5];
-  let atBias = p[6];
+${offsets}
   let d = i % dim;
   let raw = dts[i]${v.hasDtBias ? ` + ${at('Bias', 'd')}` : ''};
   let dt = ${v.dtSoftplus ? 'softplus(raw)' : 'raw'};
