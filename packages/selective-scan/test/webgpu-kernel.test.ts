@@ -70,6 +70,9 @@ const TILINGS = {
   'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedSteps: 4 },
   'channels, 8-step backward blocks': { kernels: 'channels' as const, channelBlock: 16, channelBackwardSteps: 8 },
   'channels, no shuffle reduction': { kernels: 'channels' as const, channelShuffles: false },
+  // 16 channels per block: 32 with a staged chunk would not fit SwiftShader's 32 KB of workgroup memory.
+  'channels, staged backward': { kernels: 'channels' as const, channelBlock: 16 },
+  'channels, backward not staged': { kernels: 'channels' as const, channelBackwardStaged: false },
 };
 
 describe.each([
@@ -85,6 +88,8 @@ describe.each([
   ['webgpu', 'channels, 64-step stages'],
   ['webgpu', 'channels, 8-step backward blocks'],
   ['webgpu', 'channels, no shuffle reduction'],
+  ['webgpu', 'channels, staged backward'],
+  ['webgpu', 'channels, backward not staged'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

@@ -72,6 +72,8 @@ export interface ScanTiling {
   channelBackwardSteps: number;
   /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
   channelShuffles: boolean;
+  /** The channel backward stages each chunk's u, Δ, B, C through workgroup memory (where L % 4 = 0 and it fits). */
+  channelBackwardStaged: boolean;
   /** The decoding step binds its small inputs directly (where the device has up to 11 storage buffers per stage). */
   stepDirect: boolean;
   forwardWorkgroup: number;
@@ -93,6 +95,7 @@ const DEFAULT_TILING: ScanTiling = {
   channelBlock: 32,
   channelBackwardSteps: 4,
   channelShuffles: true,
+  channelBackwardStaged: true,
   stepDirect: true,
   forwardWorkgroup: 128,
   forwardItems: 8,
@@ -353,8 +356,10 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   const variant: ChannelBackwardVariant = {
     workgroup: channels * G, channels, maxBlocks: spacing / T, G, N, T, vec4: L % 4 === 0,
     hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
-    deltaSoftplus: attrs.deltaSoftplus, subgroups: false, subgroupSize: subgroupSizeOf(be),
+    deltaSoftplus: attrs.deltaSoftplus, subgroups: false, subgroupSize: subgroupSizeOf(be), staged: false,
   };
+  variant.staged = tiling.channelBackwardStaged && variant.vec4 &&
+    channelBackwardMemory({ ...variant, staged: { spacing } }) <= be.limits.maxComputeWorkgroupStorageSize;
   const z = optional(inputs, slots.z);
   be.dispatch({
     program: program(`channelBackward:${variantKey(variant)}`, () => channelScanBackwardSource(variant)),

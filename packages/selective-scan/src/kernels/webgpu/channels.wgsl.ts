@@ -198,12 +198,15 @@ export interface ChannelBackwardVariant extends ChannelScanVariant {
   subgroupSize: number;
   /** Most blocks of T steps in a checkpoint spacing (their start states are kept per invocation). */
   maxBlocks: number;
+  /** Stage each chunk's u, Δ of the block's channels and B, C of the batch through workgroup memory (vec4 only). */
+  staged: boolean;
 }
 
 /** Workgroup memory of the channel-parallel backward, in bytes. */
-export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number; subgroupSize: number }): number {
+export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number; subgroupSize: number; staged?: { spacing: number } }): number {
   const parts = subgroupReduction(v) ? ((v.channels * v.G) / v.subgroupSize) * v.T * 2 * v.N : channelStride(v.channels) * v.T * 2 * v.N;
-  return 4 * (parts + 3 * v.channels * v.G * v.T);
+  const stage = v.staged ? 2 * (v.channels + v.N) * (v.staged.spacing + 1) : 0;
+  return 4 * (parts + 3 * v.channels * v.G * v.T + stage);
 }
 
 /**
@@ -281,6 +284,21 @@ ${unroll(half, (i) => `          { let send = select(vals[${i + half}], vals[${i
   list.push(['parts', 'read_write', 'f32']);
   const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
   const steps = (name: string) => `  var ${name}: array<f32, ${T}>;`;
+  // Staged: rows of the chunk (at most maxBlocks·T steps) in workgroup memory, one float of padding.
+  const R = v.maxBlocks * T + 1;
+  const fromStage = (target: string, tile: string, rowAt: string) =>
+    unroll(T, (j) => `      ${target}[${j}] = ${tile}[${rowAt} * ${R}u + t0 - chunkStart + ${j}u];`);
+  const loadU = v.staged ? fromStage('u', 'uS', 'c') : loadSteps(v, 'u', 'us', 'rowAt', 't0');
+  const loadRaw = v.staged ? fromStage('raw', 'dS', 'c') : loadSteps(v, 'raw', 'deltas', 'rowAt', 't0');
+  const loadB = (s2: number) => (v.staged ? fromStage('Bt', 'bS', `(g * ${S}u + ${s2}u)`) : loadSteps(v, 'Bt', 'BC', `bAt[${s2}]`, 't0'));
+  const loadC = (s2: number) => (v.staged ? fromStage('Ct', 'cS', `(g * ${S}u + ${s2}u)`) : loadSteps(v, 'Ct', 'BC', `atC + bAt[${s2}]`, 't0'));
+  const stageIn = (array: string, tile: string, rows: string, rowOf: string, offset = '') => `    for (var e = lid; e < ${rows} * quads; e += ${W}u) {
+      let r = e / quads;
+      let k4 = e % quads;
+      let ok = chunkStart + 4u * k4 < L;
+      let q = select(vec4<f32>(0.0), ${array}[min(${offset}((${rowOf}) * L + chunkStart) / 4u + k4, arrayLength(&${array}) - 1u)], ok);
+${unroll(4, (i) => `      ${tile}[r * ${R}u + 4u * k4 + ${i}u] = q[${i}];`)}
+    }`;
   return `${enables(shuffled)}${PARAMS}
 ${bindings(list)}
 ${MATH}
@@ -291,6 +309,11 @@ var<workgroup> bcPart: array<f32, ${groups * T * 2 * N}>;`
 var<workgroup> bcPart: array<f32, ${stride * T * 2 * N}>;`}
 // du, dΔ and pre-gate y per (kind, step, invocation): the states' parts, summed per channel.
 var<workgroup> statePart: array<f32, ${3 * W * T}>;
+${v.staged ? `// The chunk's u and Δ of the block's channels, B and C of the batch (rows of ${R} floats).
+var<workgroup> uS: array<f32, ${CH * R}>;
+var<workgroup> dS: array<f32, ${CH * R}>;
+var<workgroup> bS: array<f32, ${N * R}>;
+var<workgroup> cS: array<f32, ${N * R}>;` : ''}
 @compute @workgroup_size(${W})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${shuffled ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
 ${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA', 'atD', 'atBias', 'atDLast', 'atPartA', 'atPartD', 'atPartBias', 'atDInitial', 'atC', 'atPartC'])}
@@ -317,25 +340,32 @@ ${shuffled ? `  var bcB: array<f32, ${T * S}>;
   for (var k = checkpointCount; k > 0u; k--) {
     let chunkStart = (k - 1u) * spacing;
     let blockCount = (min(L - chunkStart, spacing) + ${T - 1}u) / ${T}u;
+${v.staged ? `    // The chunk's rows, 4·quads steps of each (the previous chunk's reads ended at a barrier).
+    let quads = spacing / 4u;
+${stageIn('us', 'uS', `${CH}u`, 'b * dim + min(blk * ' + CH + 'u + r, dim - 1u)')}
+${stageIn('deltas', 'dS', `${CH}u`, 'b * dim + min(blk * ' + CH + 'u + r, dim - 1u)')}
+${stageIn('BC', 'bS', `${N}u`, `b * ${N}u + r`)}
+${stageIn('BC', 'cS', `${N}u`, `b * ${N}u + r`, 'atC / 4u + ')}
+    workgroupBarrier();` : ''}
     // 1. The state at the start of each block of the chunk.
 ${unroll(S, (s) => `    h[${s}] = checkpoints[(row * checkpointCount + k - 1u) * ${N}u + g * ${S}u + ${s}u];`)}
     for (var blockAt = 0u; blockAt < blockCount; blockAt++) {
 ${unroll(S, (s) => `      starts[blockAt * ${S}u + ${s}u] = h[${s}];`)}
       if (blockAt + 1u == blockCount) { break; }
       let t0 = chunkStart + blockAt * ${T}u;
-${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
-${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
+${loadU}
+${loadRaw}
 ${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);`)}
 ${unroll(S, (s) => `      {
-${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0')}
+${loadB(s)}
 ${unroll(T, (j) => `        h[${s}] = exp(dt[${j}] * A[${s}]) * h[${s}] + dt[${j}] * u[${j}] * Bt[${j}];`)}
       }`)}
     }
     // 2. The blocks last to first.
     for (var blockAt = blockCount; blockAt > 0u; blockAt--) {
       let t0 = chunkStart + (blockAt - 1u) * ${T}u;
-${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
-${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
+${loadU}
+${loadRaw}
 ${loadSteps(v, 'dy', 'dys', 'rowAt', 't0')}
 ${v.hasZ ? loadSteps(v, 'zt', 'zs', 'rowAt', 't0') : ''}
 ${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);
@@ -345,8 +375,8 @@ ${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(r
       duPart[${j}] = 0.0;
       dtPart[${j}] = 0.0;`)}
 ${unroll(S, (s) => `      {
-${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0')}
-${loadSteps(v, 'Ct', 'BC', `atC + bAt[${s}]`, 't0')}
+${loadB(s)}
+${loadC(s)}
         var hn = starts[(blockAt - 1u) * ${S}u + ${s}u];
 ${unroll(T, (j) => `        hPrev[${j}] = hn;
         decay[${j}] = exp(dt[${j}] * A[${s}]);
