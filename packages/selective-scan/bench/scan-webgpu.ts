@@ -228,7 +228,8 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
   { channelWorkgroup: 64, channelBlock: 16 }, { channelWorkgroup: 256, channelBlock: 64 }, { channelWorkgroup: 32, channelBlock: 8 },
   { channelWorkgroup: 128, stagedSteps: 8 }, { channelWorkgroup: 256 }, { channelWorkgroup: 64 }, { channelWorkgroup: 128, channelGroup: 2 },
   { channelWorkgroup: 256, stagedSteps: 8 }, { channelWorkgroup: 128, channelStaged: false },
-  { channelBlock: 32, channelShuffles: false }, { channelBlock: 128 }, { channelBlock: 64, channelShuffles: false },
+  { channelBlock: 32, channelShuffles: false }, { channelBlock: 64, channelShuffles: false },
+  { channelBlock: 32, channelBackwardStaged: false }, { channelBlock: 16, channelBackwardStaged: false }, { channelBlock: 16 },
 ];
 if (option('tilings', '1') !== '0') {
   const batch = Math.max(...batches);
@@ -246,7 +247,7 @@ if (option('tilings', '1') !== '0') {
     if (!t.channelBlock) continue;
     // (Sized without the shuffle reduction, which needs less.)
     if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: t.channelBackwardSteps ?? 4, subgroupSize: 0 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
-    tilings[`channels backward block ${t.channelBlock} steps ${t.channelBackwardSteps ?? 4}${t.channelShuffles === false ? ' no shuffles' : ''}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
+    tilings[`channels backward block ${t.channelBlock} steps ${t.channelBackwardSteps ?? 4}${t.channelShuffles === false ? ' no shuffles' : ''}${t.channelBackwardStaged === false ? ' unstaged' : ''}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
   for (const t of FORWARD_TILINGS) {
     setScanTiling({ ...t, kernels: 'tiles' });
