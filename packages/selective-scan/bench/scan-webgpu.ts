@@ -137,8 +137,14 @@ registerBackend('webgpu', () => WebGpuBackend.create(options), 2);
 registerBackend('webgpu-no-subgroups', () => WebGpuBackend.create({ ...options, subgroups: false }), -10);
 
 const results: Record<string, unknown> = { shape: { L, dim, N, chunkSize: ATTRS.chunkSize }, runs: [] as unknown[] };
-// Both kernel families at every batch: the tile scan and the channel-parallel kernels ('auto' picks by size).
-const FAMILIES = option('families', 'tiles,channels').split(',') as ('tiles' | 'channels')[];
+// Kernel families at every batch: the tile scan, the channel-parallel kernels ('auto' picks between the
+// two by size), and the channel-parallel kernels with forward variant 2.
+const FAMILY_TILINGS = {
+  tiles: { kernels: 'tiles' },
+  channels: { kernels: 'channels' },
+  grouped: { kernels: 'channels', stagedVersion: 2 },
+} satisfies Record<string, Partial<ScanTiling>>;
+const FAMILIES = option('families', 'tiles,channels').split(',') as (keyof typeof FAMILY_TILINGS)[];
 for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) {
   await setBackend(name);
   const backend = await selectiveScanBackend(name);
@@ -148,7 +154,7 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
     console.log('device limits', results.limits);
   }
   for (const kernels of FAMILIES) {
-    setScanTiling({ kernels });
+    setScanTiling(FAMILY_TILINGS[kernels]);
     for (const l of [1504, 1501]) {
       const errors = await check(name, l);
       console.log(`${name} ${kernels}: subgroups ${backend.subgroups}; max error vs cpu at L=${l}`, Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', '));
@@ -171,14 +177,14 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
     const times = new Map<string, number[]>();
     const add = (key: string, t: number) => times.set(key, [...(times.get(key) ?? []), t]);
     for (const kernels of families) {
-      setScanTiling({ kernels });
+      setScanTiling(FAMILY_TILINGS[kernels]);
       await warm(backend, forward);
       await warm(backend, backward);
     }
     await warm(backend, copy);
     for (let s = 0; s < samples; s++) {
       for (const kernels of families) {
-        setScanTiling({ kernels });
+        setScanTiling(FAMILY_TILINGS[kernels]);
         add(`${kernels} forward`, await sample(backend, forward));
         add(`${kernels} backward`, await sample(backend, backward));
       }
@@ -225,12 +231,16 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
 const FORWARD_TILINGS: Partial<ScanTiling>[] = [{ forwardWorkgroup: 128, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 8 }, { forwardWorkgroup: 64, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 4 }];
 const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backwardItems: 4 }, { backwardWorkgroup: 256, backwardItems: 4 }, { backwardWorkgroup: 128, backwardItems: 2 }];
 const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
-  { channelWorkgroup: 64, channelBlock: 16 }, { channelWorkgroup: 256, channelBlock: 64 }, { channelWorkgroup: 32, channelBlock: 8 },
-  { channelWorkgroup: 128, stagedSteps: 8 }, { channelWorkgroup: 256 }, { channelWorkgroup: 64 }, { channelWorkgroup: 128, channelGroup: 2 },
-  { channelWorkgroup: 256, stagedSteps: 8 }, { channelWorkgroup: 128, channelStaged: false },
-  { channelBlock: 32, channelShuffles: false }, { channelBlock: 64, channelShuffles: false },
-  { channelBlock: 32, channelBackwardStaged: false }, { channelBlock: 16, channelBackwardStaged: false }, { channelBlock: 16 },
+  { channelWorkgroup: 256, channelBlock: 64 }, { channelWorkgroup: 128, stagedSteps: 8 },
+  { channelBlock: 64, channelShuffles: false },
+  { channelBlock: 32, channelBackwardStaged: false }, { channelBlock: 64, channelBackwardStaged: false }, { channelBlock: 16, channelBackwardStaged: false },
+  { stagedVersion: 2 }, { stagedVersion: 2, channelWorkgroup: 64 }, { stagedVersion: 2, channelWorkgroup: 256, stagedTile: 16 },
+  { stagedVersion: 2, channelWorkgroup: 64, channelGroup: 2 }, { stagedVersion: 2, channelWorkgroup: 128, channelGroup: 2, stagedTile: 16 },
+  { stagedVersion: 2, channelWorkgroup: 32, channelGroup: 1 }, { stagedVersion: 2, channelWorkgroup: 64, channelGroup: 1 },
+  { stagedVersion: 2, stagedTile: 16 }, { stagedVersion: 2, channelWorkgroup: 64, stagedTile: 64 },
 ];
+/** A tiling's settings, as a label. */
+const describeTiling = (t: Partial<ScanTiling>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');
 if (option('tilings', '1') !== '0') {
   const batch = Math.max(...batches);
   await setBackend('webgpu');
@@ -242,12 +252,12 @@ if (option('tilings', '1') !== '0') {
   const tilings: Record<string, number> = {};
   for (const t of CHANNEL_TILINGS) {
     setScanTiling({ ...t, kernels: 'channels' });
-    tilings[`channels forward workgroup ${t.channelWorkgroup ?? 128} steps ${t.channelStaged === false ? t.channelSteps ?? 8 : t.stagedSteps ?? 16} group ${t.channelGroup ?? 4}${t.channelStaged === false ? ' unstaged' : ` tile ${t.stagedTile ?? 32}`}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
+    tilings[`channels forward: ${describeTiling(t)}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
     // A block of channels whose workgroup memory exceeds the device's limit falls back to the tile backward.
     if (!t.channelBlock) continue;
     // (Sized without the shuffle reduction, which needs less.)
     if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: t.channelBackwardSteps ?? 4, subgroupSize: 0 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
-    tilings[`channels backward block ${t.channelBlock} steps ${t.channelBackwardSteps ?? 4}${t.channelShuffles === false ? ' no shuffles' : ''}${t.channelBackwardStaged === false ? ' unstaged' : ''}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
+    tilings[`channels backward: ${describeTiling(t)}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
   for (const t of FORWARD_TILINGS) {
     setScanTiling({ ...t, kernels: 'tiles' });

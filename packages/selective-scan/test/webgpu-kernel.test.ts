@@ -73,6 +73,10 @@ const TILINGS = {
   // 16 channels per block: 32 with a staged chunk would not fit SwiftShader's 32 KB of workgroup memory.
   'channels, staged backward': { kernels: 'channels' as const, channelBlock: 16 },
   'channels, backward not staged': { kernels: 'channels' as const, channelBackwardStaged: false },
+  // 16 channels per workgroup: 32 would not fit SwiftShader's 32 KB of workgroup memory.
+  'channels, grouped forward': { kernels: 'channels' as const, stagedVersion: 2 as const, channelWorkgroup: 64 },
+  // 8-step tiles: several tiles and checkpoints inside short sequences; 2 invocations per channel (N / 2 states each).
+  'channels, grouped forward, small tiles': { kernels: 'channels' as const, stagedVersion: 2 as const, channelWorkgroup: 16, channelGroup: 2, stagedTile: 8 },
 };
 
 describe.each([
@@ -90,6 +94,8 @@ describe.each([
   ['webgpu', 'channels, no shuffle reduction'],
   ['webgpu', 'channels, staged backward'],
   ['webgpu', 'channels, backward not staged'],
+  ['webgpu', 'channels, grouped forward'],
+  ['webgpu-no-subgroups', 'channels, grouped forward, small tiles'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

@@ -13,8 +13,9 @@ import { scanForwardSource, type ScanVariant } from './webgpu/scan.wgsl';
 import { STEP_WORKGROUP, stateUpdateSource } from './webgpu/step.wgsl';
 import { COPY_WORKGROUP, copySource } from './webgpu/copy.wgsl';
 import {
-  channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, invocationsPerChannel, stagedForwardMemory,
-  stagedScanForwardSource, type ChannelBackwardVariant, type ChannelScanVariant,
+  channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, groupedForwardMemory, groupedScanForwardSource,
+  invocationsPerChannel, stagedForwardMemory, stagedScanForwardSource, type ChannelBackwardVariant, type ChannelScanVariant,
+  type GroupedScanVariant,
 } from './webgpu/channels.wgsl';
 
 type WebGpuKernel = KernelFn<WebGpuBackend>;
@@ -68,6 +69,12 @@ export interface ScanTiling {
   channelGroup: number;
   /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
   channelStaged: boolean;
+  /**
+   * Which staged forward: 1 keeps blocks of \`stagedSteps\` steps in registers and sums y by shuffles
+   * (\`stagedScanForwardSource\`); 2 walks 4 steps at a time and sums y in workgroup memory
+   * (\`groupedScanForwardSource\`).
+   */
+  stagedVersion: 1 | 2;
   channelBlock: number;
   channelBackwardSteps: number;
   /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
@@ -92,6 +99,7 @@ const DEFAULT_TILING: ScanTiling = {
   stagedTile: 32,
   channelGroup: 4,
   channelStaged: true,
+  stagedVersion: 1,
   channelBlock: 32,
   channelBackwardSteps: 4,
   channelShuffles: true,
@@ -259,7 +267,17 @@ function dispatchChannelForward(
   const buffers = [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)];
   const params = [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]];
   const staged = { ...variant, T: forwardBlock(chunkSize, tiling.stagedSteps)!, channels: tiling.channelWorkgroup / G, tile: tiling.stagedTile };
-  if (tiling.channelStaged && variant.vec4 && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
+  const grouped: GroupedScanVariant = {
+    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
+    deltaSoftplus: attrs.deltaSoftplus, G, N, channels: tiling.channelWorkgroup / G, tile: tiling.stagedTile };
+  if (tiling.channelStaged && tiling.stagedVersion === 2 && variant.vec4 && groupedForwardMemory(grouped) <= be.limits.maxComputeWorkgroupStorageSize) {
+    be.dispatch({
+      program: program(`groupedForward:${variantKey(grouped)}`, () => groupedScanForwardSource(grouped)),
+      params: [...params, Math.ceil(dim / grouped.channels)],
+      buffers,
+      workgroups: rowGrid(batch * Math.ceil(dim / grouped.channels)),
+    });
+  } else if (tiling.channelStaged && variant.vec4 && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
     const blocks = Math.ceil(dim / staged.channels);
     be.dispatch({
       program: program(`stagedForward:${variantKey(staged)}`, () => stagedScanForwardSource(staged)),

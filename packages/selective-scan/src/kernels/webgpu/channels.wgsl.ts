@@ -577,3 +577,167 @@ ${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}]
   }
 }`;
 }
+
+export interface GroupedScanVariant extends ScanOptions {
+  /** Channels per workgroup (all of one batch): workgroup = channels × G. */
+  channels: number;
+  /** Invocations per channel; each walks S = N / G states. */
+  G: number;
+  N: number;
+  /** Steps per staged tile: a multiple of 4. */
+  tile: number;
+}
+
+/** Workgroup memory of the grouped forward, in bytes: tiles of u, Δ, z, B, C and the partial y of every invocation. */
+export function groupedForwardMemory(v: { channels: number; G: number; N: number; tile: number; hasZ: boolean }): number {
+  const R = v.tile + 4;
+  return 4 * (R * ((v.hasZ ? 3 : 2) * v.channels + 2 * v.N + v.channels * v.G) + 2 * v.channels);
+}
+
+/**
+ * Forward variant 2 (L a multiple of 4): the staged forward with little in registers and the next tile's
+ * loads in flight while a tile is scanned. Variant 1 keeps T steps of six arrays in registers and waits
+ * for each load of a tile in turn; this one issues every load of the next tile (u, Δ, z of its
+ * channels, B and C of the batch: whole 16-byte pieces of rows) before scanning the current one, so
+ * the memory latency hides behind the scan.
+ *
+ * Per tile: the fetched pieces go to workgroup memory (Δ through bias and softplus; rows padded so that
+ * the vec4 reads of a subgroup's channels fall on different banks). Each invocation walks its S states
+ * through the tile 4 steps at a time (exp2 with A·log2 e) and stores its partial y per step; the
+ * stage-out sums the G partials of each step, adds D·u, gates with z and writes y in whole rows. No
+ * subgroup operations.
+ *
+ * Bindings and params as `stagedScanForwardSource` (y and z as plain f32).
+ */
+export function groupedScanForwardSource(v: GroupedScanVariant): string {
+  const { G, N, channels: CH, tile: TT } = v;
+  const W = CH * G;
+  const S = N / G;
+  const quads = TT / 4;
+  const RQ = quads + 1; // row stride in vec4s
+  const rowPieces = CH * quads;
+  const bcPieces = N * quads;
+  const rowLoads = Math.ceil(rowPieces / W);
+  const bcLoads = Math.ceil(bcPieces / W);
+  const list: [string, 'read' | 'read_write', string][] = [['us', 'read', 'vec4<f32>'], ['deltas', 'read', 'vec4<f32>'], ['BC', 'read', 'vec4<f32>']];
+  if (v.hasZ) list.push(['zs', 'read', 'vec4<f32>']);
+  list.push(['ys', 'read_write', 'f32'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
+  const rows = v.hasZ ? ['u', 'd', 'z'] : ['u', 'd'];
+  const arrayOf: Record<string, string> = { u: 'us', d: 'deltas', z: 'zs' };
+  const load = (array: string, index: string) => `select(vec4<f32>(0.0), ${array}[min(${index}, arrayLength(&${array}) - 1u)], ok)`;
+  // Piece e of the row pieces: channel e / quads of the block, quad e % quads of the tile.
+  const fetch = (next: string) => `${unroll(rowLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let ok = e < ${rowPieces}u && ${next} + 4u * (e % ${quads}u) < L;
+      let at = ((b * dim + min(blk * ${CH}u + e / ${quads}u, dim - 1u)) * L + ${next}) / 4u + e % ${quads}u;
+${rows.map((r) => `      ${r}${k} = ${load(arrayOf[r], 'at')};`).join('\n')}
+    }`)}
+${unroll(bcLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let ok = e < ${bcPieces}u && ${next} + 4u * (e % ${quads}u) < L;
+      let at = ((b * ${N}u + min(e / ${quads}u, ${N - 1}u)) * L + ${next}) / 4u + e % ${quads}u;
+      b${k} = ${load('BC', 'at')};
+      c${k} = ${load('BC', 'atC / 4u + at')};
+    }`)}`;
+  const rawDelta = (k: number) => `d${k}${v.hasDeltaBias ? ' + chanBias[cc]' : ''}`;
+  // B and C rows of state n sit at (n % S)·G + n / S: the G invocations of a channel read rows next to each other.
+  const stage = `${unroll(rowLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let cc = e / ${quads}u;
+      let q = e % ${quads}u;
+      if (e < ${rowPieces}u) {
+        uT[cc * ${RQ}u + q] = u${k};
+        ${v.hasZ ? `zT[cc * ${RQ}u + q] = z${k};` : ''}
+        // Steps past L keep Δ = 0 (softplus would not): their updates leave the state as it is.
+        dT[cc * ${RQ}u + q] = select(vec4<f32>(0.0), ${v.deltaSoftplus ? `softplus4(${rawDelta(k)})` : rawDelta(k)}, tile + 4u * q < L);
+      }
+    }`)}
+${unroll(bcLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let n = e / ${quads}u;
+      if (e < ${bcPieces}u) {
+        bT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = b${k};
+        cT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = c${k};
+      }
+    }`)}`;
+  const partial = (k: number) => `yP[(cc * ${G}u + ${k}u) * ${RQ}u + j / 4u][j % 4u]`;
+  return `${PARAMS}
+${bindings(list)}
+${MATH}
+fn softplus4(x: vec4<f32>) -> vec4<f32> { return select(max(x, vec4<f32>(0.0)) + log(1.0 + exp(-abs(x))), x, x > vec4<f32>(20.0)); }
+var<workgroup> uT: array<vec4<f32>, ${CH * RQ}>;
+var<workgroup> dT: array<vec4<f32>, ${CH * RQ}>;
+${v.hasZ ? `var<workgroup> zT: array<vec4<f32>, ${CH * RQ}>;` : ''}
+var<workgroup> bT: array<vec4<f32>, ${N * RQ}>;
+var<workgroup> cT: array<vec4<f32>, ${N * RQ}>;
+var<workgroup> yP: array<vec4<f32>, ${W * RQ}>;
+var<workgroup> chanD: array<f32, ${CH}>;
+var<workgroup> chanBias: array<f32, ${CH}>;
+@compute @workgroup_size(${W})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atC', 'blocks'])}
+  // Channels past dim compute on the last one and write nothing.
+${blockOfChannels(G, CH)}
+  var A: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u] * 1.4426950408889634;
+  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${N}u + g * ${S}u + ${s}u]` : '0.0'};`)}
+  if (lid < ${CH}u) {
+    let dd = min(blk * ${CH}u + lid, dim - 1u);
+    chanD[lid] = ${v.hasD ? 'side[atD + dd]' : '0.0'};
+    chanBias[lid] = ${v.hasDeltaBias ? 'side[atBias + dd]' : '0.0'};
+  }
+${unroll(rowLoads, (k) => rows.map((r) => `  var ${r}${k}: vec4<f32>;`).join('\n'))}
+${unroll(bcLoads, (k) => `  var b${k}: vec4<f32>;\n  var c${k}: vec4<f32>;`)}
+${fetch('0u')}
+  workgroupBarrier();
+  var nextCheckpoint = 0u;
+  for (var tile = 0u; tile < L; tile += ${TT}u) {
+${stage}
+    workgroupBarrier();
+    // The next tile's loads go out now and arrive while this one is scanned.
+${fetch(`tile + ${TT}u`)}
+    let quadsHere = min(${quads}u, (L - tile) / 4u);
+    for (var q = 0u; q < quadsHere; q++) {
+      // chunkSize is a multiple of 4: checkpoints fall on quad starts.
+      if (tile + 4u * q == nextCheckpoint) {
+        if (live) {
+${unroll(S, (s) => `          checkpoints[(row * chunks + nextCheckpoint / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
+        }
+        nextCheckpoint += chunkSize;
+      }
+      let dt4 = dT[c * ${RQ}u + q];
+      let du4 = dt4 * uT[c * ${RQ}u + q];
+      var y4 = vec4<f32>(0.0);
+${unroll(S, (s) => `      {
+        let b4 = bT[(${s * G}u + g) * ${RQ}u + q];
+        let c4 = cT[(${s * G}u + g) * ${RQ}u + q];
+        var hn = h[${s}];
+${unroll(4, (k) => `        hn = exp2(dt4[${k}] * A[${s}]) * hn + du4[${k}] * b4[${k}];
+        y4[${k}] += c4[${k}] * hn;`)}
+        h[${s}] = hn;
+      }`)}
+      yP[lid * ${RQ}u + q] = y4;
+    }
+    workgroupBarrier();
+    // Stage out: y of the tile, whole rows (no loads from memory here: nothing to wait for).
+${unroll(TT / G, (k) => `    {
+      let e = lid + ${k * W}u;
+      let cc = e / ${TT}u;
+      let j = e % ${TT}u;
+      let t = tile + j;
+      let dd = blk * ${CH}u + cc;
+      if (dd < dim && t < L) {
+        var o = ${unroll(G, partial, ' + ')};
+        ${v.hasD ? `o += chanD[cc] * uT[cc * ${RQ}u + j / 4u][j % 4u];` : ''}
+        ${v.hasZ ? `let zt = zT[cc * ${RQ}u + j / 4u][j % 4u];\n        o *= zt * sigmoid(zt);` : ''}
+        ys[(b * dim + dd) * L + t] = o;
+      }
+    }`)}
+    workgroupBarrier();
+  }
+  if (live) {
+${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
+  }
+}`;
+}
