@@ -142,7 +142,8 @@ const results: Record<string, unknown> = { shape: { L, dim, N, chunkSize: ATTRS.
 const FAMILY_TILINGS = {
   tiles: { kernels: 'tiles' },
   channels: { kernels: 'channels' },
-  grouped: { kernels: 'channels', stagedVersion: 2 },
+  grouped: { kernels: 'channels', stagedVersion: 2, stagedTile: 16 },
+  grouped8: { kernels: 'channels', stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8 },
 } satisfies Record<string, Partial<ScanTiling>>;
 const FAMILIES = option('families', 'tiles,channels').split(',') as (keyof typeof FAMILY_TILINGS)[];
 for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) {
@@ -231,13 +232,12 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
 const FORWARD_TILINGS: Partial<ScanTiling>[] = [{ forwardWorkgroup: 128, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 8 }, { forwardWorkgroup: 64, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 4 }];
 const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backwardItems: 4 }, { backwardWorkgroup: 256, backwardItems: 4 }, { backwardWorkgroup: 128, backwardItems: 2 }];
 const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
-  { channelWorkgroup: 256, channelBlock: 64 }, { channelWorkgroup: 128, stagedSteps: 8 },
-  { channelBlock: 64, channelShuffles: false },
-  { channelBlock: 32, channelBackwardStaged: false }, { channelBlock: 64, channelBackwardStaged: false }, { channelBlock: 16, channelBackwardStaged: false },
-  { stagedVersion: 2 }, { stagedVersion: 2, channelWorkgroup: 64 }, { stagedVersion: 2, channelWorkgroup: 256, stagedTile: 16 },
-  { stagedVersion: 2, channelWorkgroup: 64, channelGroup: 2 }, { stagedVersion: 2, channelWorkgroup: 128, channelGroup: 2, stagedTile: 16 },
-  { stagedVersion: 2, channelWorkgroup: 32, channelGroup: 1 }, { stagedVersion: 2, channelWorkgroup: 64, channelGroup: 1 },
-  { stagedVersion: 2, stagedTile: 16 }, { stagedVersion: 2, channelWorkgroup: 64, stagedTile: 64 },
+  { channelBlock: 64, channelBackwardStaged: false }, { channelBlock: 128, channelBackwardStaged: false },
+  { stagedVersion: 2, stagedTile: 16 }, { stagedVersion: 2, stagedTile: 16, channelWorkgroup: 64 },
+  { stagedVersion: 2, stagedTile: 16, groupedSteps: 8 }, { stagedVersion: 2, stagedTile: 32, groupedSteps: 8 },
+  { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8 }, { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8, channelWorkgroup: 256 },
+  { stagedVersion: 2, stagedTile: 32, groupedSteps: 8, channelGroup: 8, channelWorkgroup: 256 }, { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8, channelWorkgroup: 64 },
+  { stagedVersion: 2, stagedTile: 8, groupedSteps: 8, channelGroup: 8 }, { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelWorkgroup: 64 },
 ];
 /** A tiling's settings, as a label. */
 const describeTiling = (t: Partial<ScanTiling>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -259,11 +259,11 @@ if (option('tilings', '1') !== '0') {
     if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: t.channelBackwardSteps ?? 4, subgroupSize: 0 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
     tilings[`channels backward: ${describeTiling(t)}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
-  for (const t of FORWARD_TILINGS) {
+  for (const t of option('tile-tilings', '1') === '0' ? [] : FORWARD_TILINGS) {
     setScanTiling({ ...t, kernels: 'tiles' });
     tilings[`forward ${t.forwardWorkgroup}x${t.forwardItems}`] = 1e3 * (await time(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
   }
-  for (const t of BACKWARD_TILINGS) {
+  for (const t of option('tile-tilings', '1') === '0' ? [] : BACKWARD_TILINGS) {
     setScanTiling({ ...t, kernels: 'tiles' });
     tilings[`backward ${t.backwardWorkgroup}x${t.backwardItems}`] = 1e3 * (await time(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }

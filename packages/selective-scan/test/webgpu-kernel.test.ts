@@ -76,6 +76,9 @@ const TILINGS = {
   // 16 channels per workgroup: 32 would not fit SwiftShader's 32 KB of workgroup memory.
   'channels, grouped forward': { kernels: 'channels' as const, stagedVersion: 2 as const, channelWorkgroup: 64 },
   // 8-step tiles: several tiles and checkpoints inside short sequences; 2 invocations per channel (N / 2 states each).
+  // 8 invocations per channel (N / 8 states each where N allows) with 8-step groups: three shuffle exchanges.
+  'channels, grouped forward, 8-step groups': { kernels: 'channels' as const, stagedVersion: 2 as const, channelWorkgroup: 64, channelGroup: 8, groupedSteps: 8 },
+  'channels, grouped forward, 8-step groups, 4 per channel': { kernels: 'channels' as const, stagedVersion: 2 as const, channelWorkgroup: 64, groupedSteps: 8, stagedTile: 16 },
   'channels, grouped forward, small tiles': { kernels: 'channels' as const, stagedVersion: 2 as const, channelWorkgroup: 16, channelGroup: 2, stagedTile: 8 },
 };
 
@@ -95,6 +98,10 @@ describe.each([
   ['webgpu', 'channels, staged backward'],
   ['webgpu', 'channels, backward not staged'],
   ['webgpu', 'channels, grouped forward'],
+  ['webgpu', 'channels, grouped forward, small tiles'],
+  ['webgpu', 'channels, grouped forward, 8-step groups'],
+  ['webgpu-no-subgroups', 'channels, grouped forward, 8-step groups'],
+  ['webgpu', 'channels, grouped forward, 8-step groups, 4 per channel'],
   ['webgpu-no-subgroups', 'channels, grouped forward, small tiles'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {

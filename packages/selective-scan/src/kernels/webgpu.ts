@@ -65,7 +65,7 @@ export interface ScanTiling {
   /** Steps per block (4, 8 or 16) and per tile (32 or 64) of the staged forward. */
   stagedSteps: number;
   stagedTile: number;
-  /** Most invocations per channel (1, 2 or 4) in the channel-parallel forward. */
+  /** Most invocations per channel (1, 2 or 4; 8 for forward variant 2 with 8-step groups) in the channel-parallel forward. */
   channelGroup: number;
   /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
   channelStaged: boolean;
@@ -75,6 +75,10 @@ export interface ScanTiling {
    * (\`groupedScanForwardSource\`).
    */
   stagedVersion: 1 | 2;
+  /** Variant 2 sums y over a channel's invocations by subgroup shuffles (where the device has subgroups). */
+  groupedShuffles: boolean;
+  /** Variant 2's steps between sums of y: 4 or 8 (8 where chunkSize and the tile allow it). */
+  groupedSteps: number;
   channelBlock: number;
   channelBackwardSteps: number;
   /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
@@ -100,6 +104,8 @@ const DEFAULT_TILING: ScanTiling = {
   channelGroup: 4,
   channelStaged: true,
   stagedVersion: 1,
+  groupedShuffles: true,
+  groupedSteps: 4,
   channelBlock: 32,
   channelBackwardSteps: 4,
   channelShuffles: true,
@@ -223,6 +229,11 @@ function subgroupSizeOf(be: WebGpuBackend): number {
   return info?.subgroupMinSize && info.subgroupMinSize === info.subgroupMaxSize ? info.subgroupMinSize : 0;
 }
 
+/** The smallest subgroup size the device reports (0 if it does not say). */
+function smallestSubgroup(be: WebGpuBackend): number {
+  return (be.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+}
+
 /** Whether a kernel binding `count` storage buffers (its parameters included) fits the device. */
 const fitsStorageBuffers = (be: WebGpuBackend, count: number) => count <= be.limits.maxStorageBuffersPerShaderStage;
 
@@ -253,7 +264,8 @@ function dispatchChannelForward(
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, chunkSize);
   const chunks = Math.ceil(L / chunkSize);
-  const G = invocationsPerChannel(N, tiling.channelGroup);
+  // Variant 1 takes at most 4 invocations per channel; variant 2 up to 8.
+  const G = invocationsPerChannel(N, Math.min(4, tiling.channelGroup));
   const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
   const side = new Packed(be, [inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), optional(inputs, slots.initialState), batch * dim * N], temporary);
   const y = output(be, [batch, dim, L]);
@@ -267,10 +279,15 @@ function dispatchChannelForward(
   const buffers = [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)];
   const params = [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]];
   const staged = { ...variant, T: forwardBlock(chunkSize, tiling.stagedSteps)!, channels: tiling.channelWorkgroup / G, tile: tiling.stagedTile };
+  const G2 = invocationsPerChannel(N, tiling.channelGroup);
   const grouped: GroupedScanVariant = {
     hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
-    deltaSoftplus: attrs.deltaSoftplus, G, N, channels: tiling.channelWorkgroup / G, tile: tiling.stagedTile };
-  if (tiling.channelStaged && tiling.stagedVersion === 2 && variant.vec4 && groupedForwardMemory(grouped) <= be.limits.maxComputeWorkgroupStorageSize) {
+    deltaSoftplus: attrs.deltaSoftplus, G: G2, N, channels: tiling.channelWorkgroup / G2, tile: tiling.stagedTile,
+    // A channel's invocations must share a subgroup (of the smallest size the device may run).
+    shuffles: tiling.groupedShuffles && be.subgroups && smallestSubgroup(be) >= G2,
+    group: tiling.groupedSteps === 8 && chunkSize % 8 === 0 && tiling.stagedTile % 8 === 0 ? 8 : 4,
+  };
+  if (tiling.channelStaged && tiling.stagedVersion === 2 && variant.vec4 && grouped.group >= G2 && groupedForwardMemory(grouped) <= be.limits.maxComputeWorkgroupStorageSize) {
     be.dispatch({
       program: program(`groupedForward:${variantKey(grouped)}`, () => groupedScanForwardSource(grouped)),
       params: [...params, Math.ceil(dim / grouped.channels)],

@@ -584,14 +584,24 @@ export interface GroupedScanVariant extends ScanOptions {
   /** Invocations per channel; each walks S = N / G states. */
   G: number;
   N: number;
-  /** Steps per staged tile: a multiple of 4. */
+  /** Steps per staged tile: a multiple of \`group\`. */
   tile: number;
+  /**
+   * Steps walked between two sums of y (4 or 8, at least G, dividing chunkSize): the unit of work without
+   * a dependency on another invocation, so more of them give the compiler more to overlap.
+   */
+  group: number;
+  /**
+   * Sum y over a channel's G invocations by subgroup shuffles (a reduce-scatter: each ends with the sums of
+   * 4 / G of the 4 steps) instead of storing every partial in workgroup memory: G times less of it.
+   */
+  shuffles: boolean;
 }
 
 /** Workgroup memory of the grouped forward, in bytes: tiles of u, Δ, z, B, C and the partial y of every invocation. */
-export function groupedForwardMemory(v: { channels: number; G: number; N: number; tile: number; hasZ: boolean }): number {
+export function groupedForwardMemory(v: { channels: number; G: number; N: number; tile: number; hasZ: boolean; shuffles: boolean }): number {
   const R = v.tile + 4;
-  return 4 * (R * ((v.hasZ ? 3 : 2) * v.channels + 2 * v.N + v.channels * v.G) + 2 * v.channels);
+  return 4 * (R * ((v.hasZ ? 3 : 2) * v.channels + 2 * v.N + v.channels * (v.shuffles ? 1 : v.G)) + 2 * v.channels);
 }
 
 /**
@@ -604,8 +614,8 @@ export function groupedForwardMemory(v: { channels: number; G: number; N: number
  * Per tile: the fetched pieces go to workgroup memory (Δ through bias and softplus; rows padded so that
  * the vec4 reads of a subgroup's channels fall on different banks). Each invocation walks its S states
  * through the tile 4 steps at a time (exp2 with A·log2 e) and stores its partial y per step; the
- * stage-out sums the G partials of each step, adds D·u, gates with z and writes y in whole rows. No
- * subgroup operations.
+ * stage-out sums the G partials of each step (or the shuffles have: \`shuffles\`), adds D·u, gates with z
+ * and writes y in whole rows.
  *
  * Bindings and params as `stagedScanForwardSource` (y and z as plain f32).
  */
@@ -660,8 +670,30 @@ ${unroll(bcLoads, (k) => `    {
         cT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = c${k};
       }
     }`)}`;
+  const shuffles = v.shuffles && G > 1;
+  const K = v.group;
+  const P = K / 4; // quads per group
   const partial = (k: number) => `yP[(cc * ${G}u + ${k}u) * ${RQ}u + j / 4u][j % 4u]`;
-  return `${PARAMS}
+  // Reduce-scatter of the group's K partial sums y0 … over the G lanes of a channel: each exchange step
+  // swaps half of what a lane holds with the lane o away and keeps the other half, summed; lane g ends
+  // with the sums of steps g·K/G … (g+1)·K/G − 1.
+  const reduceScatter = () => {
+    const lines: string[] = [];
+    let held = Array.from({ length: K }, (_, k) => `y${k}`);
+    for (let o = G / 2; o >= 1; o /= 2) {
+      const half = held.length / 2;
+      lines.push(`      let hi${o} = (g & ${o}u) != 0u;`);
+      const next = held.slice(0, half).map((lower, k) => {
+        const upper = held[half + k];
+        lines.push(`      let r${o}_${k} = select(${lower}, ${upper}, hi${o}) + subgroupShuffleXor(select(${upper}, ${lower}, hi${o}), ${o}u);`);
+        return `r${o}_${k}`;
+      });
+      held = next;
+    }
+    lines.push(held.map((value, k) => `      yS[c * ${TT + 4}u + 4u * q + g * ${K / G}u + ${k}u] = ${value};`).join('\n'));
+    return lines.join('\n');
+  };
+  return `${enables(shuffles)}${PARAMS}
 ${bindings(list)}
 ${MATH}
 fn softplus4(x: vec4<f32>) -> vec4<f32> { return select(max(x, vec4<f32>(0.0)) + log(1.0 + exp(-abs(x))), x, x > vec4<f32>(20.0)); }
@@ -670,7 +702,7 @@ var<workgroup> dT: array<vec4<f32>, ${CH * RQ}>;
 ${v.hasZ ? `var<workgroup> zT: array<vec4<f32>, ${CH * RQ}>;` : ''}
 var<workgroup> bT: array<vec4<f32>, ${N * RQ}>;
 var<workgroup> cT: array<vec4<f32>, ${N * RQ}>;
-var<workgroup> yP: array<vec4<f32>, ${W * RQ}>;
+${shuffles ? `var<workgroup> yS: array<f32, ${CH * (TT + 4)}>;` : `var<workgroup> yP: array<vec4<f32>, ${W * RQ}>;`}
 var<workgroup> chanD: array<f32, ${CH}>;
 var<workgroup> chanBias: array<f32, ${CH}>;
 @compute @workgroup_size(${W})
@@ -697,27 +729,30 @@ ${stage}
     workgroupBarrier();
     // The next tile's loads go out now and arrive while this one is scanned.
 ${fetch(`tile + ${TT}u`)}
+    // Steps past L in the last group have Δ = 0 and B = C = 0: they leave the state and y as they are.
     let quadsHere = min(${quads}u, (L - tile) / 4u);
-    for (var q = 0u; q < quadsHere; q++) {
-      // chunkSize is a multiple of 4: checkpoints fall on quad starts.
+    for (var q = 0u; q < quadsHere; q += ${P}u) {
+      // chunkSize is a multiple of the group: checkpoints fall on group starts.
       if (tile + 4u * q == nextCheckpoint) {
         if (live) {
 ${unroll(S, (s) => `          checkpoints[(row * chunks + nextCheckpoint / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
         }
         nextCheckpoint += chunkSize;
       }
-      let dt4 = dT[c * ${RQ}u + q];
-      let du4 = dt4 * uT[c * ${RQ}u + q];
-      var y4 = vec4<f32>(0.0);
+${unroll(P, (p) => `      let dt${p} = dT[c * ${RQ}u + q + ${p}u];
+      let du${p} = dt${p} * uT[c * ${RQ}u + q + ${p}u];`)}
+${unroll(K, (k) => `      var y${k} = 0.0;`)}
 ${unroll(S, (s) => `      {
-        let b4 = bT[(${s * G}u + g) * ${RQ}u + q];
-        let c4 = cT[(${s * G}u + g) * ${RQ}u + q];
         var hn = h[${s}];
-${unroll(4, (k) => `        hn = exp2(dt4[${k}] * A[${s}]) * hn + du4[${k}] * b4[${k}];
-        y4[${k}] += c4[${k}] * hn;`)}
+${unroll(P, (p) => `        {
+          let b4 = bT[(${s * G}u + g) * ${RQ}u + q + ${p}u];
+          let c4 = cT[(${s * G}u + g) * ${RQ}u + q + ${p}u];
+${unroll(4, (k) => `          hn = exp2(dt${p}[${k}] * A[${s}]) * hn + du${p}[${k}] * b4[${k}];
+          y${4 * p + k} += c4[${k}] * hn;`)}
+        }`)}
         h[${s}] = hn;
       }`)}
-      yP[lid * ${RQ}u + q] = y4;
+${shuffles ? reduceScatter() : unroll(P, (p) => `      yP[lid * ${RQ}u + q + ${p}u] = vec4<f32>(${unroll(4, (k) => `y${4 * p + k}`, ', ')});`)}
     }
     workgroupBarrier();
     // Stage out: y of the tile, whole rows (no loads from memory here: nothing to wait for).
@@ -728,7 +763,7 @@ ${unroll(TT / G, (k) => `    {
       let t = tile + j;
       let dd = blk * ${CH}u + cc;
       if (dd < dim && t < L) {
-        var o = ${unroll(G, partial, ' + ')};
+        var o = ${shuffles ? `yS[cc * ${TT + 4}u + j]` : unroll(G, partial, ' + ')};
         ${v.hasD ? `o += chanD[cc] * uT[cc * ${RQ}u + j / 4u][j % 4u];` : ''}
         ${v.hasZ ? `let zt = zT[cc * ${RQ}u + j / 4u][j % 4u];\n        o *= zt * sigmoid(zt);` : ''}
         ys[(b * dim + dd) * L + t] = o;
