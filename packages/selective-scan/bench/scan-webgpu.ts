@@ -137,13 +137,12 @@ registerBackend('webgpu', () => WebGpuBackend.create(options), 2);
 registerBackend('webgpu-no-subgroups', () => WebGpuBackend.create({ ...options, subgroups: false }), -10);
 
 const results: Record<string, unknown> = { shape: { L, dim, N, chunkSize: ATTRS.chunkSize }, runs: [] as unknown[] };
-// Kernel families at every batch: the tile scan, the channel-parallel kernels ('auto' picks between the
-// two by size), and the channel-parallel kernels with forward variant 2.
+// Kernel families at every batch: the tile scan, and the channel-parallel kernels ('auto' picks between the
+// two by size); 'channels8' checks and times the staged forward with 8 invocations per channel.
 const FAMILY_TILINGS = {
   tiles: { kernels: 'tiles' },
   channels: { kernels: 'channels' },
-  grouped: { kernels: 'channels', stagedVersion: 2, stagedTile: 16 },
-  grouped8: { kernels: 'channels', stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8 },
+  channels8: { kernels: 'channels', channelGroup: 8 },
 } satisfies Record<string, Partial<ScanTiling>>;
 const FAMILIES = option('families', 'tiles,channels').split(',') as (keyof typeof FAMILY_TILINGS)[];
 for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) {
@@ -232,12 +231,9 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
 const FORWARD_TILINGS: Partial<ScanTiling>[] = [{ forwardWorkgroup: 128, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 8 }, { forwardWorkgroup: 64, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 4 }];
 const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backwardItems: 4 }, { backwardWorkgroup: 256, backwardItems: 4 }, { backwardWorkgroup: 128, backwardItems: 2 }];
 const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
-  { channelBlock: 64, channelBackwardStaged: false }, { channelBlock: 128, channelBackwardStaged: false },
-  { stagedVersion: 2, stagedTile: 16 }, { stagedVersion: 2, stagedTile: 16, channelWorkgroup: 64 },
-  { stagedVersion: 2, stagedTile: 16, groupedSteps: 8 }, { stagedVersion: 2, stagedTile: 32, groupedSteps: 8 },
-  { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8 }, { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8, channelWorkgroup: 256 },
-  { stagedVersion: 2, stagedTile: 32, groupedSteps: 8, channelGroup: 8, channelWorkgroup: 256 }, { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelGroup: 8, channelWorkgroup: 64 },
-  { stagedVersion: 2, stagedTile: 8, groupedSteps: 8, channelGroup: 8 }, { stagedVersion: 2, stagedTile: 16, groupedSteps: 8, channelWorkgroup: 64 },
+  { channelBlock: 16 }, { channelBlock: 64 }, { channelBlock: 64, channelShuffles: false },
+  { stagedWorkgroup: 128 }, { stagedTile: 32 }, { stagedSteps: 4 }, { stagedShuffles: false }, { channelGroup: 2 },
+  { channelStaged: false }, { channelStaged: false, channelSteps: 16 },
 ];
 /** A tiling's settings, as a label. */
 const describeTiling = (t: Partial<ScanTiling>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');

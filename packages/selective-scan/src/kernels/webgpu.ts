@@ -13,9 +13,8 @@ import { scanForwardSource, type ScanVariant } from './webgpu/scan.wgsl';
 import { STEP_WORKGROUP, stateUpdateSource } from './webgpu/step.wgsl';
 import { COPY_WORKGROUP, copySource } from './webgpu/copy.wgsl';
 import {
-  channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, groupedForwardMemory, groupedScanForwardSource,
-  invocationsPerChannel, stagedForwardMemory, stagedScanForwardSource, type ChannelBackwardVariant, type ChannelScanVariant,
-  type GroupedScanVariant,
+  channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, invocationsPerChannel, stagedForwardMemory,
+  stagedScanForwardSource, type ChannelBackwardVariant, type ChannelScanVariant, type StagedScanVariant,
 } from './webgpu/channels.wgsl';
 
 type WebGpuKernel = KernelFn<WebGpuBackend>;
@@ -62,29 +61,23 @@ export interface ScanTiling {
    */
   channelWorkgroup: number;
   channelSteps: number;
-  /** Steps per block (4, 8 or 16) and per tile (32 or 64) of the staged forward. */
-  stagedSteps: number;
-  stagedTile: number;
-  /** Most invocations per channel (1, 2 or 4; 8 for forward variant 2 with 8-step groups) in the channel-parallel forward. */
+  /** Most invocations per channel (1, 2 or 4; the staged forward also 8, with 8-step groups) in the channel-parallel forward. */
   channelGroup: number;
   /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
   channelStaged: boolean;
   /**
-   * Which staged forward: 1 keeps blocks of \`stagedSteps\` steps in registers and sums y by shuffles
-   * (\`stagedScanForwardSource\`); 2 walks 4 steps at a time and sums y in workgroup memory
-   * (\`groupedScanForwardSource\`).
+   * Staged forward: invocations per workgroup, steps per tile, steps walked between two sums of y (4 or 8:
+   * 8 where chunkSize and the tile allow it, and at least the invocations per channel), and whether y is
+   * summed by subgroup shuffles (where a channel's invocations share a subgroup).
    */
-  stagedVersion: 1 | 2;
-  /** Variant 2 sums y over a channel's invocations by subgroup shuffles (where the device has subgroups). */
-  groupedShuffles: boolean;
-  /** Variant 2's steps between sums of y: 4 or 8 (8 where chunkSize and the tile allow it). */
-  groupedSteps: number;
+  stagedWorkgroup: number;
+  stagedTile: number;
+  stagedSteps: number;
+  stagedShuffles: boolean;
   channelBlock: number;
   channelBackwardSteps: number;
   /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
   channelShuffles: boolean;
-  /** The channel backward stages each chunk's u, Δ, B, C through workgroup memory (where L % 4 = 0 and it fits). */
-  channelBackwardStaged: boolean;
   /** The decoding step binds its small inputs directly (where the device has up to 11 storage buffers per stage). */
   stepDirect: boolean;
   forwardWorkgroup: number;
@@ -99,17 +92,17 @@ const DEFAULT_TILING: ScanTiling = {
   channelWork: 2 ** 24,
   channelWorkgroup: 128,
   channelSteps: 8,
-  stagedSteps: 16,
-  stagedTile: 32,
   channelGroup: 4,
   channelStaged: true,
-  stagedVersion: 1,
-  groupedShuffles: true,
-  groupedSteps: 4,
+  // H200, batch 16 × 1536 channels, L 2048 (tooling/bench/results/2026-11-30-scan13): 0.67 ms, against
+  // 0.72–1.0 for 128 invocations, 32-step tiles, 4-step groups or 8 invocations per channel.
+  stagedWorkgroup: 64,
+  stagedTile: 16,
+  stagedSteps: 8,
+  stagedShuffles: true,
   channelBlock: 32,
   channelBackwardSteps: 4,
   channelShuffles: true,
-  channelBackwardStaged: true,
   stepDirect: true,
   forwardWorkgroup: 128,
   forwardItems: 8,
@@ -264,37 +257,26 @@ function dispatchChannelForward(
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, chunkSize);
   const chunks = Math.ceil(L / chunkSize);
-  // Variant 1 takes at most 4 invocations per channel; variant 2 up to 8.
+  // The unstaged forward takes at most 4 invocations per channel; the staged one up to 8.
   const G = invocationsPerChannel(N, Math.min(4, tiling.channelGroup));
   const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
   const side = new Packed(be, [inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), optional(inputs, slots.initialState), batch * dim * N], temporary);
   const y = output(be, [batch, dim, L]);
   const checkpoints = output(be, [batch, dim, chunks, N]);
-  const variant: ChannelScanVariant = {
-    workgroup: tiling.channelWorkgroup, G, N, T: forwardBlock(chunkSize, tiling.channelSteps)!, vec4: L % 4 === 0,
-    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
-    deltaSoftplus: attrs.deltaSoftplus, subgroups: be.subgroups,
-  };
   const z = optional(inputs, slots.z);
   const buffers = [bufferOf(inputs[0]), bufferOf(inputs[1]), BC.buffer, ...(z ? [bufferOf(z)] : []), bufferOf(y), side.buffer, bufferOf(checkpoints)];
   const params = [batch, dim, L, chunkSize, chunks, ...side.at.slice(0, 5), BC.at[1]];
-  const staged = { ...variant, T: forwardBlock(chunkSize, tiling.stagedSteps)!, channels: tiling.channelWorkgroup / G, tile: tiling.stagedTile };
-  const G2 = invocationsPerChannel(N, tiling.channelGroup);
-  const grouped: GroupedScanVariant = {
-    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
-    deltaSoftplus: attrs.deltaSoftplus, G: G2, N, channels: tiling.channelWorkgroup / G2, tile: tiling.stagedTile,
-    // A channel's invocations must share a subgroup (of the smallest size the device may run).
-    shuffles: tiling.groupedShuffles && be.subgroups && smallestSubgroup(be) >= G2,
-    group: tiling.groupedSteps === 8 && chunkSize % 8 === 0 && tiling.stagedTile % 8 === 0 ? 8 : 4,
+  const options = {
+    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState, deltaSoftplus: attrs.deltaSoftplus,
   };
-  if (tiling.channelStaged && tiling.stagedVersion === 2 && variant.vec4 && grouped.group >= G2 && groupedForwardMemory(grouped) <= be.limits.maxComputeWorkgroupStorageSize) {
-    be.dispatch({
-      program: program(`groupedForward:${variantKey(grouped)}`, () => groupedScanForwardSource(grouped)),
-      params: [...params, Math.ceil(dim / grouped.channels)],
-      buffers,
-      workgroups: rowGrid(batch * Math.ceil(dim / grouped.channels)),
-    });
-  } else if (tiling.channelStaged && variant.vec4 && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
+  const stagedG = invocationsPerChannel(N, tiling.channelGroup);
+  const staged: StagedScanVariant = {
+    ...options, G: stagedG, N, channels: tiling.stagedWorkgroup / stagedG, tile: tiling.stagedTile,
+    group: tiling.stagedSteps === 8 && chunkSize % 8 === 0 && tiling.stagedTile % 8 === 0 ? 8 : 4,
+    // A channel's invocations must share a subgroup (of the smallest size the device may run).
+    shuffles: tiling.stagedShuffles && be.subgroups && smallestSubgroup(be) >= stagedG,
+  };
+  if (tiling.channelStaged && L % 4 === 0 && staged.group >= stagedG && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
     const blocks = Math.ceil(dim / staged.channels);
     be.dispatch({
       program: program(`stagedForward:${variantKey(staged)}`, () => stagedScanForwardSource(staged)),
@@ -303,6 +285,9 @@ function dispatchChannelForward(
       workgroups: rowGrid(batch * blocks),
     });
   } else {
+    const variant: ChannelScanVariant = {
+      ...options, workgroup: tiling.channelWorkgroup, G, N, T: forwardBlock(chunkSize, tiling.channelSteps)!, vec4: L % 4 === 0, subgroups: be.subgroups,
+    };
     be.dispatch({
       program: program(`channelForward:${variantKey(variant)}`, () => channelScanForwardSource(variant)),
       params,
@@ -391,10 +376,8 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   const variant: ChannelBackwardVariant = {
     workgroup: channels * G, channels, maxBlocks: spacing / T, G, N, T, vec4: L % 4 === 0,
     hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
-    deltaSoftplus: attrs.deltaSoftplus, subgroups: false, subgroupSize: subgroupSizeOf(be), staged: false,
+    deltaSoftplus: attrs.deltaSoftplus, subgroups: false, subgroupSize: subgroupSizeOf(be),
   };
-  variant.staged = tiling.channelBackwardStaged && variant.vec4 &&
-    channelBackwardMemory({ ...variant, staged: { spacing } }) <= be.limits.maxComputeWorkgroupStorageSize;
   const z = optional(inputs, slots.z);
   be.dispatch({
     program: program(`channelBackward:${variantKey(variant)}`, () => channelScanBackwardSource(variant)),

@@ -198,15 +198,12 @@ export interface ChannelBackwardVariant extends ChannelScanVariant {
   subgroupSize: number;
   /** Most blocks of T steps in a checkpoint spacing (their start states are kept per invocation). */
   maxBlocks: number;
-  /** Stage each chunk's u, Δ of the block's channels and B, C of the batch through workgroup memory (vec4 only). */
-  staged: boolean;
 }
 
 /** Workgroup memory of the channel-parallel backward, in bytes. */
-export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number; subgroupSize: number; staged?: { spacing: number } }): number {
+export function channelBackwardMemory(v: { channels: number; G: number; N: number; T: number; subgroupSize: number }): number {
   const parts = subgroupReduction(v) ? ((v.channels * v.G) / v.subgroupSize) * v.T * 2 * v.N : channelStride(v.channels) * v.T * 2 * v.N;
-  const stage = v.staged ? 2 * (v.channels + v.N) * (v.staged.spacing + 1) : 0;
-  return 4 * (parts + 3 * v.channels * v.G * v.T + stage);
+  return 4 * (parts + 3 * v.channels * v.G * v.T);
 }
 
 /**
@@ -284,21 +281,6 @@ ${unroll(half, (i) => `          { let send = select(vals[${i + half}], vals[${i
   list.push(['parts', 'read_write', 'f32']);
   const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
   const steps = (name: string) => `  var ${name}: array<f32, ${T}>;`;
-  // Staged: rows of the chunk (at most maxBlocks·T steps) in workgroup memory, one float of padding.
-  const R = v.maxBlocks * T + 1;
-  const fromStage = (target: string, tile: string, rowAt: string) =>
-    unroll(T, (j) => `      ${target}[${j}] = ${tile}[${rowAt} * ${R}u + t0 - chunkStart + ${j}u];`);
-  const loadU = v.staged ? fromStage('u', 'uS', 'c') : loadSteps(v, 'u', 'us', 'rowAt', 't0');
-  const loadRaw = v.staged ? fromStage('raw', 'dS', 'c') : loadSteps(v, 'raw', 'deltas', 'rowAt', 't0');
-  const loadB = (s2: number) => (v.staged ? fromStage('Bt', 'bS', `(g * ${S}u + ${s2}u)`) : loadSteps(v, 'Bt', 'BC', `bAt[${s2}]`, 't0'));
-  const loadC = (s2: number) => (v.staged ? fromStage('Ct', 'cS', `(g * ${S}u + ${s2}u)`) : loadSteps(v, 'Ct', 'BC', `atC + bAt[${s2}]`, 't0'));
-  const stageIn = (array: string, tile: string, rows: string, rowOf: string, offset = '') => `    for (var e = lid; e < ${rows} * quads; e += ${W}u) {
-      let r = e / quads;
-      let k4 = e % quads;
-      let ok = chunkStart + 4u * k4 < L;
-      let q = select(vec4<f32>(0.0), ${array}[min(${offset}((${rowOf}) * L + chunkStart) / 4u + k4, arrayLength(&${array}) - 1u)], ok);
-${unroll(4, (i) => `      ${tile}[r * ${R}u + 4u * k4 + ${i}u] = q[${i}];`)}
-    }`;
   return `${enables(shuffled)}${PARAMS}
 ${bindings(list)}
 ${MATH}
@@ -309,11 +291,6 @@ var<workgroup> bcPart: array<f32, ${groups * T * 2 * N}>;`
 var<workgroup> bcPart: array<f32, ${stride * T * 2 * N}>;`}
 // du, dΔ and pre-gate y per (kind, step, invocation): the states' parts, summed per channel.
 var<workgroup> statePart: array<f32, ${3 * W * T}>;
-${v.staged ? `// The chunk's u and Δ of the block's channels, B and C of the batch (rows of ${R} floats).
-var<workgroup> uS: array<f32, ${CH * R}>;
-var<workgroup> dS: array<f32, ${CH * R}>;
-var<workgroup> bS: array<f32, ${N * R}>;
-var<workgroup> cS: array<f32, ${N * R}>;` : ''}
 @compute @workgroup_size(${W})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${shuffled ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
 ${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA', 'atD', 'atBias', 'atDLast', 'atPartA', 'atPartD', 'atPartBias', 'atDInitial', 'atC', 'atPartC'])}
@@ -340,32 +317,25 @@ ${shuffled ? `  var bcB: array<f32, ${T * S}>;
   for (var k = checkpointCount; k > 0u; k--) {
     let chunkStart = (k - 1u) * spacing;
     let blockCount = (min(L - chunkStart, spacing) + ${T - 1}u) / ${T}u;
-${v.staged ? `    // The chunk's rows, 4·quads steps of each (the previous chunk's reads ended at a barrier).
-    let quads = spacing / 4u;
-${stageIn('us', 'uS', `${CH}u`, 'b * dim + min(blk * ' + CH + 'u + r, dim - 1u)')}
-${stageIn('deltas', 'dS', `${CH}u`, 'b * dim + min(blk * ' + CH + 'u + r, dim - 1u)')}
-${stageIn('BC', 'bS', `${N}u`, `b * ${N}u + r`)}
-${stageIn('BC', 'cS', `${N}u`, `b * ${N}u + r`, 'atC / 4u + ')}
-    workgroupBarrier();` : ''}
     // 1. The state at the start of each block of the chunk.
 ${unroll(S, (s) => `    h[${s}] = checkpoints[(row * checkpointCount + k - 1u) * ${N}u + g * ${S}u + ${s}u];`)}
     for (var blockAt = 0u; blockAt < blockCount; blockAt++) {
 ${unroll(S, (s) => `      starts[blockAt * ${S}u + ${s}u] = h[${s}];`)}
       if (blockAt + 1u == blockCount) { break; }
       let t0 = chunkStart + blockAt * ${T}u;
-${loadU}
-${loadRaw}
+${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
+${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
 ${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);`)}
 ${unroll(S, (s) => `      {
-${loadB(s)}
+${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0')}
 ${unroll(T, (j) => `        h[${s}] = exp(dt[${j}] * A[${s}]) * h[${s}] + dt[${j}] * u[${j}] * Bt[${j}];`)}
       }`)}
     }
     // 2. The blocks last to first.
     for (var blockAt = blockCount; blockAt > 0u; blockAt--) {
       let t0 = chunkStart + (blockAt - 1u) * ${T}u;
-${loadU}
-${loadRaw}
+${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
+${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
 ${loadSteps(v, 'dy', 'dys', 'rowAt', 't0')}
 ${v.hasZ ? loadSteps(v, 'zt', 'zs', 'rowAt', 't0') : ''}
 ${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);
@@ -375,8 +345,8 @@ ${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(r
       duPart[${j}] = 0.0;
       dtPart[${j}] = 0.0;`)}
 ${unroll(S, (s) => `      {
-${loadB(s)}
-${loadC(s)}
+${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0')}
+${loadSteps(v, 'Ct', 'BC', `atC + bAt[${s}]`, 't0')}
         var hn = starts[(blockAt - 1u) * ${S}u + ${s}u];
 ${unroll(T, (j) => `        hPrev[${j}] = hn;
         decay[${j}] = exp(dt[${j}] * A[${s}]);
@@ -453,132 +423,7 @@ ${unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s
 }`;
 }
 
-export interface StagedScanVariant extends ChannelScanVariant {
-  /** Channels per workgroup (all of one batch): workgroup = channels × G. */
-  channels: number;
-  /** Steps per staged tile (a multiple of T): 32 f32 steps read and write each row 128 bytes at a time. */
-  tile: number;
-}
-
-/** Workgroup memory of the staged forward, in bytes (rows padded by one float, so neighbours start on other banks). */
-export function stagedForwardMemory(v: { channels: number; G: number; N: number; T: number; tile: number; hasZ: boolean; subgroups: boolean }): number {
-  const rows = (v.hasZ ? 4 : 3) * v.channels + 2 * v.N;
-  return 4 * (rows * (v.tile + 1) + (!v.subgroups && v.G > 1 ? v.channels * v.G * v.T : 0));
-}
-
-/**
- * The channel-parallel forward with its rows staged through workgroup memory (L a multiple of 4). The
- * invocations of a workgroup take the channels blk·channels … of one batch; per tile of 32 (or 64) steps they load
- * u, Δ, z of those rows and B, C of the batch together (8 invocations per 128-byte row: whole DRAM bursts,
- * where an invocation walking its own row reads 32 bytes at a time), scan the tile from workgroup memory in
- * blocks of T steps exactly as `channelScanForwardSource`, and store y the same way.
- *
- * Bindings as `channelScanForwardSource`. Params: its eleven, then blocks (workgroups per batch).
- */
-export function stagedScanForwardSource(v: StagedScanVariant): string {
-  const { G, N, T, channels: CH } = v;
-  const W = CH * G;
-  const S = N / G;
-  const TT = v.tile;
-  const R = TT + 1;
-  const quads = TT / 4;
-  const list: [string, 'read' | 'read_write', string][] = [['us', 'read', 'vec4<f32>'], ['deltas', 'read', 'vec4<f32>'], ['BC', 'read', 'vec4<f32>']];
-  if (v.hasZ) list.push(['zs', 'read', 'vec4<f32>']);
-  list.push(['ys', 'read_write', 'vec4<f32>'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
-  const bias = v.hasDeltaBias ? ' + side[atBias + d]' : '';
-  const perLane = T / G;
-  const share = v.subgroups && G > 1;
-  const stageIn = (array: string, tile: string) => `{
-        let q = select(vec4<f32>(0.0), ${array}[min(at, arrayLength(&${array}) - 1u)], ok);
-${unroll(4, (k) => `        ${tile}[cc * ${R}u + 4u * k + ${k}u] = q[${k}];`)}
-      }`;
-  return `${enables(share)}${PARAMS}
-${bindings(list)}
-${MATH}
-var<workgroup> uT: array<f32, ${CH * R}>;
-var<workgroup> dT: array<f32, ${CH * R}>;
-${v.hasZ ? `var<workgroup> zT: array<f32, ${CH * R}>;` : ''}
-var<workgroup> yT: array<f32, ${CH * R}>;
-var<workgroup> bT: array<f32, ${N * R}>;
-var<workgroup> cT: array<f32, ${N * R}>;
-${!v.subgroups && G > 1 ? `var<workgroup> partY: array<f32, ${W * T}>;` : ''}
-@compute @workgroup_size(${W})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${share ? ', @builtin(subgroup_invocation_id) sgLane: u32' : ''}) {
-${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atC', 'blocks'])}
-  // Channels past dim compute on the last one and write nothing.
-${blockOfChannels(G, CH)}
-${forwardRegisters(v)}
-  for (var tile = 0u; tile < L; tile += ${TT}u) {
-    // Stage in: the workgroup's rows of u, Δ (and z), and the batch's rows of B and C.
-    for (var e = lid; e < ${CH * quads}u; e += ${W}u) {
-      let cc = e / ${quads}u;
-      let k = e % ${quads}u;
-      let ok = tile + 4u * k < L;
-      let at = ((b * dim + min(blk * ${CH}u + cc, dim - 1u)) * L + tile) / 4u + k;
-      ${stageIn('us', 'uT')}
-      ${stageIn('deltas', 'dT')}
-      ${v.hasZ ? stageIn('zs', 'zT') : ''}
-    }
-    for (var e = lid; e < ${N * quads}u; e += ${W}u) {
-      let cc = e / ${quads}u;
-      let k = e % ${quads}u;
-      let ok = tile + 4u * k < L;
-      let at = ((b * ${N}u + cc) * L + tile) / 4u + k;
-      ${stageIn('BC', 'bT')}
-      {
-        let q = select(vec4<f32>(0.0), BC[min(atC / 4u + at, arrayLength(&BC) - 1u)], ok);
-${unroll(4, (k) => `        cT[cc * ${R}u + 4u * k + ${k}u] = q[${k}];`)}
-      }
-    }
-    workgroupBarrier();
-    for (var sub = 0u; sub < ${TT}u; sub += ${T}u) {
-      let t0 = tile + sub;
-${unroll(T, (j) => `      u[${j}] = uT[c * ${R}u + sub + ${j}u];
-      raw[${j}] = dT[c * ${R}u + sub + ${j}u];
-      acc[${j}] = 0.0;`)}
-${dtSource(v, 'raw', bias)}
-      // chunkSize is a multiple of T: checkpoints fall on block starts.
-      if (t0 == nextCheckpoint && t0 < L) {
-        if (live) {
-${unroll(S, (s) => `          checkpoints[(row * chunks + t0 / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
-        }
-        nextCheckpoint += chunkSize;
-      }
-${unroll(S, (s) => `      {
-${unroll(T, (j) => `        Bt[${j}] = bT[(g * ${S}u + ${s}u) * ${R}u + sub + ${j}u];
-        Ct[${j}] = cT[(g * ${S}u + ${s}u) * ${R}u + sub + ${j}u];`)}
-        var hn = h[${s}];
-${unroll(T, (j) => `        hn = exp(dt[${j}] * A[${s}]) * hn + dt[${j}] * u[${j}] * Bt[${j}];
-        acc[${j}] += Ct[${j}] * hn;`)}
-        h[${s}] = hn;
-      }`)}
-      ${reduceSource(v)}
-      // Invocation g finishes steps g·T/G … (g+1)·T/G − 1 of the block into the y tile.
-${unroll(perLane, (k) => `      {
-        let j = sub + g * ${perLane}u + ${k}u;
-        var o = ${pick('acc', G, perLane, k)}${v.hasD ? ` + side[atD + d] * ${pick('u', G, perLane, k)}` : ''};
-        ${v.hasZ ? 'let zt = zT[c * ' + R + 'u + j];\n        o *= zt * sigmoid(zt);' : ''}
-        yT[c * ${R}u + j] = o;
-      }`)}
-    }
-    workgroupBarrier();
-    // Stage out: y of the tile, whole rows.
-    for (var e = lid; e < ${CH * quads}u; e += ${W}u) {
-      let cc = e / ${quads}u;
-      let k = e % ${quads}u;
-      if (blk * ${CH}u + cc < dim && tile + 4u * k < L) {
-        let r = cc * ${R}u + 4u * k;
-        ys[((b * dim + blk * ${CH}u + cc) * L + tile) / 4u + k] = vec4<f32>(yT[r], yT[r + 1u], yT[r + 2u], yT[r + 3u]);
-      }
-    }
-  }
-  if (live) {
-${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
-  }
-}`;
-}
-
-export interface GroupedScanVariant extends ScanOptions {
+export interface StagedScanVariant extends ScanOptions {
   /** Channels per workgroup (all of one batch): workgroup = channels × G. */
   channels: number;
   /** Invocations per channel; each walks S = N / G states. */
@@ -598,18 +443,20 @@ export interface GroupedScanVariant extends ScanOptions {
   shuffles: boolean;
 }
 
-/** Workgroup memory of the grouped forward, in bytes: tiles of u, Δ, z, B, C and the partial y of every invocation. */
-export function groupedForwardMemory(v: { channels: number; G: number; N: number; tile: number; hasZ: boolean; shuffles: boolean }): number {
+/** Workgroup memory of the staged forward, in bytes: tiles of u, Δ, z, B, C and the partial y of every invocation. */
+export function stagedForwardMemory(v: { channels: number; G: number; N: number; tile: number; hasZ: boolean; shuffles: boolean }): number {
   const R = v.tile + 4;
   return 4 * (R * ((v.hasZ ? 3 : 2) * v.channels + 2 * v.N + v.channels * (v.shuffles ? 1 : v.G)) + 2 * v.channels);
 }
 
 /**
- * Forward variant 2 (L a multiple of 4): the staged forward with little in registers and the next tile's
- * loads in flight while a tile is scanned. Variant 1 keeps T steps of six arrays in registers and waits
- * for each load of a tile in turn; this one issues every load of the next tile (u, Δ, z of its
- * channels, B and C of the batch: whole 16-byte pieces of rows) before scanning the current one, so
- * the memory latency hides behind the scan.
+ * The channel-parallel forward with its rows staged through workgroup memory (L a multiple of 4), little
+ * in registers and the next tile's loads in flight while a tile is scanned. The invocations of a
+ * workgroup take \`channels\` consecutive channels of one batch. Every load of the next tile (u, Δ, z of
+ * those channels, B and C of the batch: 16-byte pieces of rows, a row's pieces to consecutive
+ * invocations) goes out before the current tile is scanned, so the memory latency hides behind the scan.
+ * (A first version kept blocks of 16 steps of six arrays in registers and waited for each tile's loads:
+ * at batch 16 it ran two workgroups per SM at a time, 1.02 ms against this one's 0.67.)
  *
  * Per tile: the fetched pieces go to workgroup memory (Δ through bias and softplus; rows padded so that
  * the vec4 reads of a subgroup's channels fall on different banks). Each invocation walks its S states
@@ -617,9 +464,9 @@ export function groupedForwardMemory(v: { channels: number; G: number; N: number
  * stage-out sums the G partials of each step (or the shuffles have: \`shuffles\`), adds D·u, gates with z
  * and writes y in whole rows.
  *
- * Bindings and params as `stagedScanForwardSource` (y and z as plain f32).
+ * Bindings and params as \`channelScanForwardSource\` (u, Δ, B·C and z as vec4), then blocks (workgroups per batch).
  */
-export function groupedScanForwardSource(v: GroupedScanVariant): string {
+export function stagedScanForwardSource(v: StagedScanVariant): string {
   const { G, N, channels: CH, tile: TT } = v;
   const W = CH * G;
   const S = N / G;
