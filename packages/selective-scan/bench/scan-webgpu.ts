@@ -10,6 +10,8 @@
 //     --external:webgpu --ignore-annotations --outfile=.device/scan-webgpu.mjs
 //   source .device/env.sh && python3 tooling/bench/scan_torch.py > $OUT/scan-torch.json \
 //     && node .device/scan-webgpu.mjs --torch $OUT/scan-torch.json --out $OUT/scan-webgpu.json
+// Options: --backends, --batches, --families (tiles, channels, channels8), --samples, --dim, --L, --out,
+// --tilings 0 (skip the other tilings), --tile-tilings 0 (skip only the tile scan's).
 // Here, on SwiftShader (slow; small sizes): VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 //   node .device/scan-webgpu.mjs --batches 1 --L 64 --dim 64 --samples 2 --reps 2
 import { readFileSync, writeFileSync } from 'node:fs';
