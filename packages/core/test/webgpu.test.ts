@@ -357,7 +357,20 @@ describe('webgpu backend: memory, batching and errors', () => {
     }
   });
 
-  it('device loss is a typed error', async () => {
+  it('a kernel that does not compile is a typed error at the next read and at sync, not silent zeros', async () => {
+    const backend = await WebGpuBackend.create();
+    const out = backend.allocate('float32', 4);
+    const broken = { key: 'test/broken', source: () => '@compute @workgroup_size(1) fn main() { let x: f32 = undefinedName; }' };
+    backend.dispatch({ program: broken, params: [], buffers: [], workgroups: [1, 1, 1] });
+    await expect(backend.read(out, 'float32', 4)).rejects.toThrow(/GPU command failed/);
+    backend.dispatch({ program: broken, params: [], buffers: [], workgroups: [1, 1, 1] });
+    await expect(backend.sync()).rejects.toThrow(BackendError);
+    // Reported once: the backend goes on working.
+    await backend.sync();
+    backend.dispose();
+  });
+
+    it('device loss is a typed error', async () => {
     const backend = await WebGpuBackend.create();
     const data = backend.allocate('float32', 4);
     backend.device.destroy();

@@ -310,11 +310,7 @@ export class WebGpuBackend implements Backend {
     if (!list) this.stagingPool.set(stagingSize, (list = []));
     if (list.length < 4) list.push(staging);
     else staging.destroy();
-    if (this.uncaptured) {
-      const message = this.uncaptured;
-      this.uncaptured = null;
-      throw new BackendError(`webgpu: a GPU command failed: ${message}`);
-    }
+    this.raiseGpuError();
     return out;
   }
 
@@ -327,6 +323,18 @@ export class WebGpuBackend implements Backend {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.checkUsable('sync');
+    this.raiseGpuError();
+  }
+
+  /**
+   * Throws the first GPU error reported since the last read or sync (a shader that did not compile, an
+   * invalid dispatch): the work it belonged to did not run, so its outputs hold nothing meaningful.
+   */
+  private raiseGpuError(): void {
+    if (!this.uncaptured) return;
+    const message = this.uncaptured;
+    this.uncaptured = null;
+    throw new BackendError(`webgpu: a GPU command failed: ${message}`);
   }
 
   // ---------------------------------------------------------------- dispatching
