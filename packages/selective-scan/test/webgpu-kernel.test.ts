@@ -65,7 +65,8 @@ const TILINGS = {
   channels: { kernels: 'channels' as const },
   'channels, one invocation per channel': { kernels: 'channels' as const, channelGroup: 1 },
   'channels, not staged': { kernels: 'channels' as const, channelStaged: false },
-  'channels, 64-step stages': { kernels: 'channels' as const, stagedTile: 64 },
+  // (64-step stages: SwiftShader's shader compiler ran out of time and memory on the unrolled kernel.)
+  'channels, 32-step stages': { kernels: 'channels' as const, stagedTile: 32 },
   'channels, 4-step groups': { kernels: 'channels' as const, stagedSteps: 4 },
   // 8 invocations per channel (N / 8 states each where N allows): on SwiftShader's 4-wide subgroups y is
   // summed in workgroup memory; the GPU bench checks the three-step shuffle.
@@ -88,7 +89,7 @@ describe.each([
   ['webgpu', 'channels, one invocation per channel'],
   ['webgpu', 'channels, not staged'],
   ['webgpu-no-subgroups', 'channels, not staged'],
-  ['webgpu', 'channels, 64-step stages'],
+  ['webgpu', 'channels, 32-step stages'],
   ['webgpu', 'channels, 4-step groups'],
   ['webgpu', 'channels, 8 invocations per channel'],
   ['webgpu', 'channels, small tiles'],
