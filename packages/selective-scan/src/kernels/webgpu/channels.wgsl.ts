@@ -438,7 +438,7 @@ export interface StagedScanVariant extends ScanOptions {
   group: number;
   /**
    * Sum y over a channel's G invocations by subgroup shuffles (a reduce-scatter: each ends with the sums of
-   * 4 / G of the 4 steps) instead of storing every partial in workgroup memory: G times less of it.
+   * group / G of the group's steps) instead of storing every partial in workgroup memory: G times less of it.
    */
   shuffles: boolean;
 }
@@ -460,9 +460,9 @@ export function stagedForwardMemory(v: { channels: number; G: number; N: number;
  *
  * Per tile: the fetched pieces go to workgroup memory (Δ through bias and softplus; rows padded so that
  * the vec4 reads of a subgroup's channels fall on different banks). Each invocation walks its S states
- * through the tile 4 steps at a time (exp2 with A·log2 e) and stores its partial y per step; the
- * stage-out sums the G partials of each step (or the shuffles have: \`shuffles\`), adds D·u, gates with z
- * and writes y in whole rows.
+ * through the tile \`group\` steps at a time (exp2 with A·log2 e), then its partial y of those steps is
+ * summed over the channel's G invocations (shuffles, or the stage-out adds the G partials from workgroup
+ * memory); the stage-out adds D·u, gates with z and writes y in whole rows.
  *
  * Bindings and params as \`channelScanForwardSource\` (u, Δ, B·C and z as vec4), then blocks (workgroups per batch).
  */
