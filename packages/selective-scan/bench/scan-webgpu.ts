@@ -233,10 +233,10 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
 const FORWARD_TILINGS: Partial<ScanTiling>[] = [{ forwardWorkgroup: 128, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 8 }, { forwardWorkgroup: 64, forwardItems: 16 }, { forwardWorkgroup: 256, forwardItems: 4 }];
 const BACKWARD_TILINGS: Partial<ScanTiling>[] = [{ backwardWorkgroup: 128, backwardItems: 4 }, { backwardWorkgroup: 256, backwardItems: 4 }, { backwardWorkgroup: 128, backwardItems: 2 }];
 const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
-  { channelBlock: 16 }, { channelBlock: 64 },
-  { channelBlock: 64, channelShuffles: false }, { channelBlock: 32, channelBackwardSteps: 8 },
-  { stagedWorkgroup: 128 }, { stagedTile: 32 }, { stagedSteps: 4 }, { stagedShuffles: false }, { channelGroup: 2 },
-  { channelStaged: false },
+  { channelBlock: 16 }, { channelBlock: 64 }, { channelBlock: 64, channelShuffles: false }, { channelBlock: 32, channelBackwardSteps: 8 },
+  { stagedWorkgroup: 128 }, { stagedTile: 32 }, { stagedSteps: 4 }, { stagedSteps: 16 }, { stagedSteps: 16, stagedTile: 32 },
+  { stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, channelGroup: 8 }, { stagedSteps: 16, channelGroup: 2, stagedWorkgroup: 32 },
+  { stagedShuffles: false }, { channelGroup: 2 }, { channelStaged: false },
 ];
 /** A tiling's settings, as a label. */
 const describeTiling = (t: Partial<ScanTiling>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');

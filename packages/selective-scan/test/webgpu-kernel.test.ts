@@ -66,7 +66,7 @@ const TILINGS = {
   'channels, one invocation per channel': { kernels: 'channels' as const, channelGroup: 1 },
   'channels, not staged': { kernels: 'channels' as const, channelStaged: false },
   // (64-step stages: SwiftShader's shader compiler ran out of time and memory on the unrolled kernel.)
-  'channels, 32-step stages': { kernels: 'channels' as const, stagedTile: 32 },
+  'channels, 32-step stages': { kernels: 'channels' as const, stagedTile: 32, stagedSteps: 16 },
   'channels, 4-step groups': { kernels: 'channels' as const, stagedSteps: 4 },
   // 8 invocations per channel (N / 8 states each where N allows): on SwiftShader's 4-wide subgroups y is
   // summed in workgroup memory; the GPU bench checks the three-step shuffle.

@@ -66,8 +66,8 @@ export interface ScanTiling {
   /** Stage the forward's rows through workgroup memory (where L is a multiple of 4 and the memory fits). */
   channelStaged: boolean;
   /**
-   * Staged forward: invocations per workgroup, steps per tile, steps walked between two sums of y (4 or 8:
-   * 8 where chunkSize and the tile allow it, and at least the invocations per channel), and whether y is
+   * Staged forward: invocations per workgroup, steps per tile, steps walked between two sums of y (4, 8 or
+   * 16: the most that divides chunkSize and the tile, and at least the invocations per channel), and whether y is
    * summed by subgroup shuffles (where a channel's invocations share a subgroup).
    */
   stagedWorkgroup: number;
@@ -272,7 +272,7 @@ function dispatchChannelForward(
   const stagedG = invocationsPerChannel(N, tiling.channelGroup);
   const staged: StagedScanVariant = {
     ...options, G: stagedG, N, channels: tiling.stagedWorkgroup / stagedG, tile: tiling.stagedTile,
-    group: tiling.stagedSteps === 8 && chunkSize % 8 === 0 && tiling.stagedTile % 8 === 0 ? 8 : 4,
+    group: [16, 8, 4].find((K) => K <= tiling.stagedSteps && chunkSize % K === 0 && tiling.stagedTile % K === 0)!,
     // A channel's invocations must share a subgroup (of the smallest size the device may run).
     shuffles: tiling.stagedShuffles && be.subgroups && smallestSubgroup(be) >= stagedG,
   };

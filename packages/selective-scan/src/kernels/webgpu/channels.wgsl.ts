@@ -432,7 +432,7 @@ export interface StagedScanVariant extends ScanOptions {
   /** Steps per staged tile: a multiple of \`group\`. */
   tile: number;
   /**
-   * Steps walked between two sums of y (4 or 8, at least G, dividing chunkSize): the unit of work without
+   * Steps walked between two sums of y (4, 8 or 16, at least G, dividing chunkSize): the unit of work without
    * a dependency on another invocation, so more of them give the compiler more to overlap.
    */
   group: number;
