@@ -370,7 +370,7 @@ describe('webgpu backend: memory, batching and errors', () => {
     backend.dispose();
   });
 
-    it('device loss is a typed error', async () => {
+  it('device loss is a typed error', async () => {
     const backend = await WebGpuBackend.create();
     const data = backend.allocate('float32', 4);
     backend.device.destroy();

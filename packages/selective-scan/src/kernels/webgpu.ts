@@ -218,13 +218,14 @@ function forwardBlock(chunkSize: number, most: number): number | null {
  */
 function subgroupSizeOf(be: WebGpuBackend): number {
   if (!be.subgroups || !tiling.channelShuffles) return 0;
-  const info = (be.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
-  return info?.subgroupMinSize && info.subgroupMinSize === info.subgroupMaxSize ? info.subgroupMinSize : 0;
+  const { min, max } = subgroupSizes(be);
+  return min && min === max ? min : 0;
 }
 
-/** The smallest subgroup size the device reports (0 if it does not say). */
-function smallestSubgroup(be: WebGpuBackend): number {
-  return (be.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+/** The subgroup sizes the device reports (0 where it does not say). */
+function subgroupSizes(be: WebGpuBackend): { min: number; max: number } {
+  const info = (be.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+  return { min: info?.subgroupMinSize ?? 0, max: info?.subgroupMaxSize ?? 0 };
 }
 
 /** Whether a kernel binding `count` storage buffers (its parameters included) fits the device. */
@@ -244,8 +245,9 @@ function useChannels(be: WebGpuBackend, attrs: ScanAttrs, batch: number, dim: nu
   }
   // The channel-parallel backward measured faster at every shape tried (H200: batch 1–16 × 1536 channels
   // at L 2048, batch 2 and 8 × 512 at L 512). Its forward needs enough rows to fill the GPU and enough steps
-  // per row to pay for walking them one by one: it won from 2 × 1536 channels at L 2048 (0.32 ms to 0.36)
-  // and lost at 1 × 1536 (0.45 to 0.37) and at 8 × 512 with L 512 (0.36 to 0.30).
+  // per row to pay for walking them one by one (tooling/bench/results/2026-11-30-scan14 and scan15): it won
+  // from 2 × 1536 channels at L 2048 (0.27 ms to the tile scan's 0.37) and at 16 × 512 with L 512 (0.34 to
+  // 0.40), and lost at 1 × 1536 (0.27 to 0.21) and at 8 × 512 with L 512 (0.33 to 0.28).
   const invocations = batch * dim * G;
   return tiling.kernels === 'channels' || backward || (invocations >= tiling.channelInvocations && invocations * L >= tiling.channelWork);
 }
@@ -274,7 +276,7 @@ function dispatchChannelForward(
     ...options, G: stagedG, N, channels: tiling.stagedWorkgroup / stagedG, tile: tiling.stagedTile,
     group: [16, 8, 4].find((K) => K <= tiling.stagedSteps && chunkSize % K === 0 && tiling.stagedTile % K === 0)!,
     // A channel's invocations must share a subgroup (of the smallest size the device may run).
-    shuffles: tiling.stagedShuffles && be.subgroups && smallestSubgroup(be) >= stagedG,
+    shuffles: tiling.stagedShuffles && be.subgroups && subgroupSizes(be).min >= stagedG,
   };
   if (tiling.channelStaged && L % 4 === 0 && staged.group >= stagedG && stagedForwardMemory(staged) <= be.limits.maxComputeWorkgroupStorageSize) {
     const blocks = Math.ceil(dim / staged.channels);
@@ -348,6 +350,7 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   let checkpoints = inputs[slots.next];
   const rerun = spacing % T !== 0 || spacing > T * BACKWARD_MAX_BLOCKS;
   if (rerun) {
+    // 64: a multiple of every block length (4, 8) and at most BACKWARD_MAX_BLOCKS blocks of them.
     spacing = 64;
     const forward = dispatchChannelForward(be, inputs, attrs, spacing, temporary);
     be.free(forward.y.dataId);
