@@ -10,8 +10,9 @@
 //     --external:webgpu --ignore-annotations --outfile=.device/scan-webgpu.mjs
 //   source .device/env.sh && python3 tooling/bench/scan_torch.py > $OUT/scan-torch.json \
 //     && node .device/scan-webgpu.mjs --torch $OUT/scan-torch.json --out $OUT/scan-webgpu.json
-// Options: --backends, --batches, --families (tiles, channels, channels8), --samples, --dim, --L, --out,
-// --tilings 0 (skip the other tilings), --tile-tilings 0 (skip only the tile scan's).
+// Options: --backends, --batches, --families (tiles, channels, channels8, unstaged), --samples, --dim, --L, --out,
+// --tilings 0 (skip the other tilings), --tile-tilings 0 / --channel-tilings 0 (skip only the tile scan's /
+// the channel forward's and unstaged backward's).
 // Here, on SwiftShader (slow; small sizes): VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 //   node .device/scan-webgpu.mjs --batches 1 --L 64 --dim 64 --samples 2 --reps 2
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, selectiveScan } from '../src/index';
 import type { ScanAttrs } from '../src/kernels/contract';
 import { setScanTiling, type ScanTiling } from '../src/kernels/webgpu';
 import { channelBackwardMemory, invocationsPerChannel } from '../src/kernels/webgpu/channels.wgsl';
+import { stagedBackwardMemory } from '../src/kernels/webgpu/staged-backward.wgsl';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -140,11 +142,13 @@ registerBackend('webgpu-no-subgroups', () => WebGpuBackend.create({ ...options, 
 
 const results: Record<string, unknown> = { shape: { L, dim, N, chunkSize: ATTRS.chunkSize }, runs: [] as unknown[] };
 // Kernel families at every batch: the tile scan, and the channel-parallel kernels ('auto' picks between the
-// two by size); 'channels8' checks and times the staged forward with 8 invocations per channel.
+// two by size); 'channels8' checks and times the staged forward with 8 invocations per channel, 'unstaged'
+// the channel-parallel kernels without staging.
 const FAMILY_TILINGS = {
   tiles: { kernels: 'tiles' },
   channels: { kernels: 'channels' },
   channels8: { kernels: 'channels', channelGroup: 8 },
+  unstaged: { kernels: 'channels', stagedBackward: false, channelStaged: false },
 } satisfies Record<string, Partial<ScanTiling>>;
 const FAMILIES = option('families', 'tiles,channels').split(',') as (keyof typeof FAMILY_TILINGS)[];
 for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) {
@@ -238,6 +242,12 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
   { stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, channelGroup: 8 }, { stagedSteps: 16, channelGroup: 2, stagedWorkgroup: 32 },
   { stagedShuffles: false }, { channelGroup: 2 }, { channelStaged: false },
 ];
+// The staged backward's knobs, one at a time (the memory each needs is checked: over the limit, the
+// unstaged backward would run under the label).
+const STAGED_BACKWARD_TILINGS: Partial<ScanTiling>[] = [
+  { stagedBackwardPrefetch: false }, { stagedBackwardTile: 16 }, { stagedBackwardTile: 16, stagedBackwardSteps: 16 }, { stagedBackwardTile: 4, stagedBackwardSteps: 4 },
+  { stagedBackwardTile: 8, stagedBackwardSteps: 4 }, { channelBlock: 16 }, { channelBlock: 64 }, { stagedBackwardGroup: 2 }, { stagedBackwardGroup: 2, channelBlock: 64 },
+];
 /** A tiling's settings, as a label. */
 const describeTiling = (t: Partial<ScanTiling>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');
 if (option('tilings', '1') !== '0') {
@@ -258,7 +268,7 @@ if (option('tilings', '1') !== '0') {
       return NaN;
     }
   };
-  for (const t of CHANNEL_TILINGS) {
+  for (const t of option('channel-tilings', '1') === '0' ? [] : CHANNEL_TILINGS) {
     setScanTiling({ ...t, kernels: 'channels' });
     tilings[`channels forward: ${describeTiling(t)}`] = 1e3 * (await timeTiling(backend, () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((o) => o.dispose())));
     // A block of channels whose workgroup memory exceeds the device's limit falls back to the tile backward.
@@ -266,6 +276,13 @@ if (option('tilings', '1') !== '0') {
     // (Sized without the shuffle reduction, which needs less.)
     if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: t.channelBackwardSteps ?? 4, subgroupSize: 0 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
     tilings[`channels backward: ${describeTiling(t)}`] = 1e3 * (await timeTiling(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
+  }
+  for (const t of STAGED_BACKWARD_TILINGS) {
+    setScanTiling({ ...t, kernels: 'channels' });
+    const G = invocationsPerChannel(N, t.stagedBackwardGroup ?? 4);
+    const memory = stagedBackwardMemory({ channels: t.channelBlock ?? 32, G, N, tile: t.stagedBackwardTile ?? 8, lanes: 32, hasZ: ATTRS.hasZ });
+    if (memory > backend.limits.maxComputeWorkgroupStorageSize) continue;
+    tilings[`staged backward: ${describeTiling(t)}`] = 1e3 * (await timeTiling(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
   for (const t of option('tile-tilings', '1') === '0' ? [] : FORWARD_TILINGS) {
     setScanTiling({ ...t, kernels: 'tiles' });

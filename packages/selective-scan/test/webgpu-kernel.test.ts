@@ -26,6 +26,8 @@ const SHAPES: [number, number, number, number, number][] = [
   // N = 6: two invocations per channel of 3 states, so with subgroups of 4 the backward's shuffle
   // reduction takes one exchange step (subgroups of 32 take three; the GPU bench checks those).
   [2, 9, 6, 40, 8],
+  // Checkpoints every 32 steps, kept (a multiple of the staged backward's tile), the last tile partial.
+  [3, 7, 16, 36, 32],
 ];
 
 const NAMES = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias', 'initialState'] as const;
@@ -77,6 +79,17 @@ const TILINGS = {
   'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedWorkgroup: 16 },
   'channels, 8-step backward blocks': { kernels: 'channels' as const, channelBlock: 16, channelBackwardSteps: 8 },
   'channels, no shuffle reduction': { kernels: 'channels' as const, channelShuffles: false, stagedShuffles: false },
+  // The staged backward where L is a multiple of 4, in blocks small enough for SwiftShader's 32 KB of
+  // workgroup memory: 4 invocations per channel (dB, dC summed in workgroup memory only: one channel per
+  // 4-wide subgroup), with the default 8-step tiles and blocks and with 16-step tiles of 4-step blocks; and 2
+  // (one shuffle exchange between channels; 16-step tiles, the loads at the top of each tile). The GPU bench
+  // checks the default's three exchanges on 32-wide subgroups. (Longer tiles for so few invocations unroll
+  // into shaders that SwiftShader's compiler does not finish.)
+  'channels, staged backward': { kernels: 'channels' as const, channelBlock: 4 },
+  'channels, staged backward, 16-step tiles': { kernels: 'channels' as const, channelBlock: 4, stagedBackwardTile: 16, stagedBackwardSteps: 4 },
+  'channels, staged backward, 2 invocations per channel': {
+    kernels: 'channels' as const, channelBlock: 16, stagedBackwardGroup: 2, stagedBackwardTile: 16, stagedBackwardPrefetch: false,
+  },
 };
 
 describe.each([
@@ -96,6 +109,9 @@ describe.each([
   ['webgpu-no-subgroups', 'channels, small tiles'],
   ['webgpu', 'channels, 8-step backward blocks'],
   ['webgpu', 'channels, no shuffle reduction'],
+  ['webgpu', 'channels, staged backward'],
+  ['webgpu', 'channels, staged backward, 16-step tiles'],
+  ['webgpu', 'channels, staged backward, 2 invocations per channel'],
 ] as const)('%s kernels (%s tiling) vs cpu', (backend, tiling) => {
   beforeAll(async () => {
     await useBackend(backend);

@@ -16,6 +16,7 @@ import {
   channelBackwardMemory, channelScanBackwardSource, channelScanForwardSource, invocationsPerChannel, stagedForwardMemory,
   stagedScanForwardSource, type ChannelBackwardVariant, type ChannelScanVariant, type StagedScanVariant,
 } from './webgpu/channels.wgsl';
+import { stagedBackwardMemory, stagedScanBackwardSource, type StagedBackwardVariant } from './webgpu/staged-backward.wgsl';
 
 type WebGpuKernel = KernelFn<WebGpuBackend>;
 
@@ -78,6 +79,17 @@ export interface ScanTiling {
   channelBackwardSteps: number;
   /** The backward sums dB and dC over a subgroup's channels by shuffles first (where it can). */
   channelShuffles: boolean;
+  /**
+   * Channel-parallel backward staged through workgroup memory (where the device has subgroups and L is a
+   * multiple of 4): steps per tile and per block (a multiple of 4 dividing the tile), whether the next
+   * tile's loads go out before the current one is worked through, and the most invocations per channel
+   * (1, 2 or 4). It takes channelBlock channels per workgroup.
+   */
+  stagedBackward: boolean;
+  stagedBackwardTile: number;
+  stagedBackwardSteps: number;
+  stagedBackwardPrefetch: boolean;
+  stagedBackwardGroup: number;
   /** The decoding step binds its small inputs directly (where the device has up to 11 storage buffers per stage). */
   stepDirect: boolean;
   forwardWorkgroup: number;
@@ -103,6 +115,11 @@ const DEFAULT_TILING: ScanTiling = {
   channelBlock: 32,
   channelBackwardSteps: 4,
   channelShuffles: true,
+  stagedBackward: true,
+  stagedBackwardTile: 8,
+  stagedBackwardSteps: 8,
+  stagedBackwardPrefetch: true,
+  stagedBackwardGroup: 4,
   stepDirect: true,
   forwardWorkgroup: 128,
   forwardItems: 8,
@@ -237,12 +254,7 @@ function useChannels(be: WebGpuBackend, attrs: ScanAttrs, batch: number, dim: nu
   const G = backward ? invocationsPerChannel(N) : invocationsPerChannel(N, tiling.channelGroup);
   // States per invocation live in registers: at most 16 (forward) or 8 (backward, which keeps more per state).
   if (N / G > (backward ? 8 : 16)) return false;
-  if (backward) {
-    const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: tiling.channelBackwardSteps, subgroupSize: subgroupSizeOf(be) });
-    // Parameters, u, Δ, dy, B·C, side, checkpoints, du, dΔ, parts, and z and dz when there is a gate.
-    if (memory > be.limits.maxComputeWorkgroupStorageSize || !fitsStorageBuffers(be, attrs.hasZ ? 12 : 10)) return false;
-    if (tiling.channelBlock * G > be.limits.maxComputeInvocationsPerWorkgroup) return false;
-  }
+  if (backward && !stagedBackwardOf(be, attrs, N, L) && !unstagedBackwardFits(be, attrs, N)) return false;
   // The channel-parallel backward measured faster at every shape tried (H200: batch 1–16 × 1536 channels
   // at L 2048, batch 2 and 8 × 512 at L 512). Its forward needs enough rows to fill the GPU and enough steps
   // per row to pay for walking them one by one (tooling/bench/results/2026-11-30-scan14 and scan15): it won
@@ -250,6 +262,37 @@ function useChannels(be: WebGpuBackend, attrs: ScanAttrs, batch: number, dim: nu
   // 0.40), and lost at 1 × 1536 (0.27 to 0.21) and at 8 × 512 with L 512 (0.33 to 0.28).
   const invocations = batch * dim * G;
   return tiling.kernels === 'channels' || backward || (invocations >= tiling.channelInvocations && invocations * L >= tiling.channelWork);
+}
+
+// Parameters, u, Δ, dy, B·C, side, checkpoints, du, dΔ, parts, and z and dz when there is a gate.
+const backwardBuffers = (attrs: ScanAttrs) => (attrs.hasZ ? 12 : 10);
+
+/** Whether the unstaged channel backward fits the device. */
+function unstagedBackwardFits(be: WebGpuBackend, attrs: ScanAttrs, N: number): boolean {
+  const G = invocationsPerChannel(N);
+  const memory = channelBackwardMemory({ channels: tiling.channelBlock, G, N, T: tiling.channelBackwardSteps, subgroupSize: subgroupSizeOf(be) });
+  return memory <= be.limits.maxComputeWorkgroupStorageSize && fitsStorageBuffers(be, backwardBuffers(attrs)) && tiling.channelBlock * G <= be.limits.maxComputeInvocationsPerWorkgroup;
+}
+
+/**
+ * The staged backward for this call (its maxBlocks still to set), or null where it cannot run: it needs
+ * subgroups of at least G invocations (their smallest size is what its shuffles assume), L a multiple of 4,
+ * and its workgroup memory and storage buffers within the device's limits.
+ */
+function stagedBackwardOf(be: WebGpuBackend, attrs: ScanAttrs, N: number, L: number): StagedBackwardVariant | null {
+  const G = invocationsPerChannel(N, tiling.stagedBackwardGroup);
+  const lanes = be.subgroups ? subgroupSizes(be).min : 0;
+  const K = tiling.stagedBackwardSteps;
+  const W = tiling.channelBlock * G;
+  const v: StagedBackwardVariant = {
+    channels: tiling.channelBlock, G, N, tile: tiling.stagedBackwardTile, K, maxBlocks: 0, lanes: Math.min(lanes, W), prefetch: tiling.stagedBackwardPrefetch,
+    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState, deltaSoftplus: attrs.deltaSoftplus,
+  };
+  const fits =
+    tiling.stagedBackward && lanes >= G && W % v.lanes === 0 && L % 4 === 0 && N / G <= 8 && K % 4 === 0 && v.tile % K === 0 &&
+    W <= be.limits.maxComputeInvocationsPerWorkgroup && fitsStorageBuffers(be, backwardBuffers(attrs)) &&
+    stagedBackwardMemory(v) <= be.limits.maxComputeWorkgroupStorageSize;
+  return fits ? v : null;
 }
 
 /** The channel-parallel forward (chunkSize a multiple of 4): y, lastState and checkpoints as tensors. */
@@ -338,19 +381,20 @@ function sumParts(be: WebGpuBackend, parts: GPUBuffer, at: number, shape: number
 const BACKWARD_MAX_BLOCKS = 16;
 
 /**
- * The channel-parallel backward. Checkpoint spacings that are not a multiple of its block or longer than
- * 16 blocks get checkpoints every 64 steps from one more forward pass.
+ * The channel-parallel backward, staged where it can be. Checkpoint spacings that are not a multiple of
+ * its tile (or block) or longer than 16 blocks get checkpoints every 64 steps from one more forward pass.
  */
 function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs: ScanAttrs): TensorInfo[] {
   const slots = optionalSlots(attrs);
   const { batch, dim, dstate: N, length: L } = scanDims(inputs[0].shape, inputs[2].shape, attrs.chunkSize);
   const temporary: GPUBuffer[] = [];
-  const T = tiling.channelBackwardSteps;
+  const staged = stagedBackwardOf(be, attrs, N, L);
+  const T = staged ? staged.K : tiling.channelBackwardSteps;
   let spacing = attrs.chunkSize;
   let checkpoints = inputs[slots.next];
-  const rerun = spacing % T !== 0 || spacing > T * BACKWARD_MAX_BLOCKS;
+  const rerun = spacing % (staged ? staged.tile : T) !== 0 || spacing > T * BACKWARD_MAX_BLOCKS;
   if (rerun) {
-    // 64: a multiple of every block length (4, 8) and at most BACKWARD_MAX_BLOCKS blocks of them.
+    // 64: a multiple of every block length (4, 8) and tile (up to 64), and at most BACKWARD_MAX_BLOCKS blocks.
     spacing = 64;
     const forward = dispatchChannelForward(be, inputs, attrs, spacing, temporary);
     be.free(forward.y.dataId);
@@ -358,7 +402,9 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     checkpoints = forward.checkpoints;
   }
   const checkpointCount = Math.ceil(L / spacing);
-  const G = invocationsPerChannel(N);
+  const G = staged ? staged.G : invocationsPerChannel(N);
+  // dD and dDeltaBias are partial per (batch, channel, one of `perChannel` invocations of it).
+  const perChannel = staged ? staged.tile / 4 : G;
   const channels = tiling.channelBlock;
   const blocks = Math.ceil(dim / channels);
   const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
@@ -366,7 +412,7 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     be,
     [
       inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), inputs[slots.next + 2],
-      batch * dim * N, attrs.hasD ? batch * G * dim : 0, attrs.hasDeltaBias ? batch * G * dim : 0, attrs.hasInitialState ? batch * dim * N : 0,
+      batch * dim * N, attrs.hasD ? batch * perChannel * dim : 0, attrs.hasDeltaBias ? batch * perChannel * dim : 0, attrs.hasInitialState ? batch * dim * N : 0,
     ],
     temporary,
   );
@@ -376,14 +422,21 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   const du = output(be, [batch, dim, L]);
   const ddelta = output(be, [batch, dim, L]);
   const dz = attrs.hasZ ? output(be, [batch, dim, L]) : null;
-  const variant: ChannelBackwardVariant = {
-    workgroup: channels * G, channels, maxBlocks: spacing / T, G, N, T, vec4: L % 4 === 0,
-    hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
-    deltaSoftplus: attrs.deltaSoftplus, subgroups: false, subgroupSize: subgroupSizeOf(be),
-  };
+  let kernel: Program;
+  if (staged) {
+    const variant = { ...staged, maxBlocks: spacing / T };
+    kernel = program(`stagedBackward:${variantKey(variant)}`, () => stagedScanBackwardSource(variant));
+  } else {
+    const variant: ChannelBackwardVariant = {
+      workgroup: channels * G, channels, maxBlocks: spacing / T, G, N, T, vec4: L % 4 === 0,
+      hasD: attrs.hasD, hasZ: attrs.hasZ, hasDeltaBias: attrs.hasDeltaBias, hasInitialState: attrs.hasInitialState,
+      deltaSoftplus: attrs.deltaSoftplus, subgroups: false, subgroupSize: subgroupSizeOf(be),
+    };
+    kernel = program(`channelBackward:${variantKey(variant)}`, () => channelScanBackwardSource(variant));
+  }
   const z = optional(inputs, slots.z);
   be.dispatch({
-    program: program(`channelBackward:${variantKey(variant)}`, () => channelScanBackwardSource(variant)),
+    program: kernel,
     params: [batch, dim, L, spacing, checkpointCount, blocks, ...side.at, BC.at[1], partSize],
     buffers: [
       bufferOf(inputs[0]), bufferOf(inputs[1]), bufferOf(inputs[slots.next + 1]), BC.buffer, ...(z ? [bufferOf(z)] : []),
@@ -399,9 +452,9 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     sumParts(be, parts, 0, [batch, N, L], batch, blocks),
     sumParts(be, parts, partSize, [batch, N, L], batch, blocks),
   ];
-  if (attrs.hasD) outputs.push(sumParts(be, side.buffer, side.at[5], [dim], 1, batch * G));
+  if (attrs.hasD) outputs.push(sumParts(be, side.buffer, side.at[5], [dim], 1, batch * perChannel));
   if (dz) outputs.push(dz);
-  if (attrs.hasDeltaBias) outputs.push(sumParts(be, side.buffer, side.at[6], [dim], 1, batch * G));
+  if (attrs.hasDeltaBias) outputs.push(sumParts(be, side.buffer, side.at[6], [dim], 1, batch * perChannel));
   if (attrs.hasInitialState) outputs.push(side.unpack(7, [batch, dim, N]));
   releaseAll(be, temporary);
   return outputs;

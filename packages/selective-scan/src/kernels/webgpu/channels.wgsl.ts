@@ -176,7 +176,7 @@ ${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}]
  * b · blocks + blk), G invocations each: b, blk, the invocation's channel c and group g, whether the channel
  * exists (\`live\`), and d and row clamped to the last channel.
  */
-function blockOfChannels(G: number, channels: number): string {
+export function blockOfChannels(G: number, channels: number): string {
   return `  let wg = wid.y * nwg.x + wid.x;
   if (wg >= batch * blocks) { return; }
   let b = wg / blocks;

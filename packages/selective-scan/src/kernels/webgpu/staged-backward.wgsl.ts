@@ -1,0 +1,343 @@
+import { bindings, enables, MATH, paramLets, PARAMS, type ScanOptions } from './common';
+import { blockOfChannels, loadSteps, unroll } from './channels.wgsl';
+
+/**
+ * The channel-parallel backward with its rows staged through workgroup memory, the forward's recipe
+ * (`stagedScanForwardSource`) run in reverse: one invocation per (batch, channel, group of S states), a
+ * workgroup of `channels` consecutive channels of one batch, tiles of `tile` steps taken last to first with
+ * the loads of the next one in flight while the current one is worked through.
+ */
+export interface StagedBackwardVariant extends ScanOptions {
+  /** Channels per workgroup (workgroup = channels × G): dB and dC leave as one partial per block of them. */
+  channels: number;
+  /** Invocations per channel (1, 2 or 4); each takes S = N / G states. */
+  G: number;
+  N: number;
+  /** Steps per staged tile: a multiple of 4 and of K that divides the checkpoint spacing. */
+  tile: number;
+  /** Steps per block (4 or 8): a block's states are recomputed from its start and kept in registers. */
+  K: number;
+  /** Most blocks in a checkpoint spacing (their start states are kept per invocation). */
+  maxBlocks: number;
+  /** Invocations of a subgroup the shuffles may assume (the device's smallest subgroup size): at least G. */
+  lanes: number;
+  /** Issue the next tile's loads before working through the current one (else at the top of each tile). */
+  prefetch: boolean;
+}
+
+/** Workgroup memory of the staged backward, in bytes. */
+export function stagedBackwardMemory(v: { channels: number; G: number; N: number; tile: number; lanes: number; hasZ: boolean }): number {
+  const RQ = v.tile / 4 + 1;
+  const rows = v.hasZ ? 5 : 4; // u, Δ, dOut, softplus′, [dz factor]
+  const groups = (v.channels * v.G) / v.lanes;
+  return 4 * (4 * RQ * (rows * v.channels + 2 * v.N) + 3 * v.channels * (v.tile + 4) + groups * 2 * v.N * (v.tile + 1) + 2 * v.channels);
+}
+
+/**
+ * Code that sums `values` over the invocations `masks` apart (largest first) by subgroup shuffles, as a
+ * reduce-scatter: each exchange swaps half of what an invocation holds for the other's half of the same
+ * values and keeps the sum, so an invocation ends with `held` (the values from index `base` on) summed over
+ * all of them. Once one value is left, exchanges add it whole; then only invocations where `writer` holds
+ * store it (the others have copies).
+ */
+function reduceScatter(prefix: string, values: string[], masks: number[]): { code: string; held: string[]; base: string; writer: string } {
+  const lines = [`var ${prefix}Base = 0u;`];
+  const writers: string[] = [];
+  let held = values;
+  for (const m of masks) {
+    if (held.length === 1) {
+      lines.push(`let ${prefix}${m} = ${held[0]} + subgroupShuffleXor(${held[0]}, ${m}u);`);
+      held = [`${prefix}${m}`];
+      writers.push(`(lid & ${m}u) == 0u`);
+      continue;
+    }
+    if (held.length % 2) throw new Error(`reduceScatter: ${held.length} values do not halve`);
+    const half = held.length / 2;
+    const upper = `${prefix}Hi${m}`;
+    lines.push(`let ${upper} = (lid & ${m}u) != 0u;`);
+    held = held.slice(0, half).map((low, k) => {
+      const high = held[half + k];
+      lines.push(`let ${prefix}${m}_${k} = select(${low}, ${high}, ${upper}) + subgroupShuffleXor(select(${high}, ${low}, ${upper}), ${m}u);`);
+      return `${prefix}${m}_${k}`;
+    });
+    lines.push(`${prefix}Base += select(0u, ${half}u, ${upper});`);
+  }
+  return { code: lines.join('\n'), held, base: `${prefix}Base`, writer: writers.join(' && ') || 'true' };
+}
+
+/**
+ * Checkpoint spacings are visited last to first. In each, every invocation first walks the spacing
+ * forward from its checkpoint to the start state of each block of K steps (reading memory directly; kept
+ * in a small per-invocation array). Then the spacing's tiles, last to first:
+ *
+ * - stage: the tile's u, Δ (through bias and softplus), dOut = dy·silu(z), softplus′ and the dz factor of
+ *   its channels, and the batch's B and C, go from registers to workgroup memory (16-byte pieces);
+ * - the next tile's loads go out;
+ * - blocks last to first: per state, the block's K states are recomputed from the block's start and the
+ *   state gradient q runs back through them (dA in registers); dB and dC of the block's steps are summed
+ *   over the subgroup's channels by shuffles, and du, dΔ and the pre-gate y over the channel's G
+ *   invocations; both go to workgroup memory;
+ * - stage-out: du, dΔ, dz of the tile in 16-byte pieces of rows (adding D·dOut, the softplus′ and the gate's
+ *   derivative), dD and dDeltaBias partial per (batch, piece of the tile, channel), and dB, dC summed over
+ *   the workgroup's subgroups as one partial per (batch, block of channels).
+ *
+ * Bindings and params as `channelScanBackwardSource`, with u, Δ, dy, B·C, z, du, dΔ, dz and the dB/dC
+ * parts as vec4 (L a multiple of 4); dD and dDeltaBias partials are laid out (batch, tile / 4, dim).
+ */
+export function stagedScanBackwardSource(v: StagedBackwardVariant): string {
+  const { G, N, channels: CH, tile: TT, K } = v;
+  const W = CH * G;
+  const S = N / G;
+  const quads = TT / 4;
+  const RQ = quads + 1; // staged row stride in vec4s: a subgroup's channels read different banks
+  const ST = TT + 4; // stride of the per-channel sums
+  const BT = TT + 1; // stride of the dB/dC rows
+  const P = v.lanes;
+  const Q = P / G; // channels per subgroup
+  const groups = W / P;
+  const rowPieces = CH * quads;
+  const bcPieces = N * quads;
+  const outPieces = 2 * N * quads;
+  const rowLoads = Math.ceil(rowPieces / W);
+  const bcLoads = Math.ceil(bcPieces / W);
+  const vec = 'vec4<f32>';
+  const list: [string, 'read' | 'read_write', string][] = [['us', 'read', vec], ['deltas', 'read', vec], ['dys', 'read', vec], ['BC', 'read', vec]];
+  if (v.hasZ) list.push(['zs', 'read', vec]);
+  list.push(['side', 'read_write', 'f32'], ['checkpoints', 'read', 'f32'], ['dus', 'read_write', vec], ['ddeltas', 'read_write', vec]);
+  if (v.hasZ) list.push(['dzs', 'read_write', vec]);
+  list.push(['parts', 'read_write', vec]);
+  const rows: [string, string][] = [['u', 'us'], ['r', 'deltas'], ['y', 'dys']];
+  if (v.hasZ) rows.push(['z', 'zs']);
+  const load = (array: string, index: string) => `select(${vec}(0.0), ${array}[min(${index}, arrayLength(&${array}) - 1u)], ok)`;
+  const fetch = (next: string) => `${unroll(rowLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let ok = e < ${rowPieces}u && ${next} + 4u * (e % ${quads}u) < L;
+      let at = ((b * dim + min(blk * ${CH}u + e / ${quads}u, dim - 1u)) * L + ${next}) / 4u + e % ${quads}u;
+${rows.map(([r, array]) => `      f${r}${k} = ${load(array, 'at')};`).join('\n')}
+    }`)}
+${unroll(bcLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let ok = e < ${bcPieces}u && ${next} + 4u * (e % ${quads}u) < L;
+      let at = ((b * ${N}u + min(e / ${quads}u, ${N - 1}u)) * L + ${next}) / 4u + e % ${quads}u;
+      fb${k} = ${load('BC', 'at')};
+      fc${k} = ${load('BC', 'atC / 4u + at')};
+    }`)}`;
+  const x = (k: number) => `fr${k}${v.hasDeltaBias ? ' + chanBias[cc]' : ''}`;
+  const stage = `${unroll(rowLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let cc = e / ${quads}u;
+      let at = cc * ${RQ}u + e % ${quads}u;
+      if (e < ${rowPieces}u) {
+        // Steps past L keep Δ = 0 and every step of a channel past dim dOut = 0: they add nothing.
+        let inL = tile + 4u * (e % ${quads}u) < L;
+        let liveC = blk * ${CH}u + cc < dim;
+        uT[at] = fu${k};
+        dT[at] = select(${vec}(0.0), ${v.deltaSoftplus ? `softplus4(${x(k)})` : x(k)}, inL);
+        spT[at] = ${v.deltaSoftplus ? `softplusGrad4(${x(k)})` : `${vec}(1.0)`};
+${v.hasZ
+  ? `        let sz = 1.0 / (1.0 + exp(-fz${k}));
+        oT[at] = select(${vec}(0.0), fy${k} * fz${k} * sz, liveC);
+        zfT[at] = fy${k} * sz * (1.0 + fz${k} * (1.0 - sz));`
+  : `        oT[at] = select(${vec}(0.0), fy${k}, liveC);`}
+      }
+    }`)}
+${unroll(bcLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let n = e / ${quads}u;
+      if (e < ${bcPieces}u) {
+        bT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = fb${k};
+        cT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = fc${k};
+      }
+    }`)}`;
+  // Step j of the block, as a component of the block's vec4 reads.
+  const at = (name: string, j: number) => `${name}${j >> 2}[${j & 3}]`;
+  const steps = Array.from({ length: K }, (_, j) => j);
+  const channelMasks = Array.from({ length: Math.log2(Q) }, (_, i) => (Q >> (i + 1)) * G);
+  const laneMasks = Array.from({ length: Math.log2(G) }, (_, i) => G >> (i + 1));
+  const perState = (s: number) => {
+    const sums = reduceScatter(`bc${s}_`, [...steps.map((j) => `vb${j}`), ...steps.map((j) => `vc${j}`)], channelMasks);
+    return `      {
+${unroll(K / 4, (p) => `        let b${p} = bT[(${s * G}u + g) * ${RQ}u + j0 / 4u + ${p}u];
+        let c${p} = cT[(${s * G}u + g) * ${RQ}u + j0 / 4u + ${p}u];`)}
+        var hn = starts[blockAt * ${S}u + ${s}u];
+${unroll(K, (j) => `        let hp${j} = hn;
+        let dc${j} = exp(${at('dt', j)} * A[${s}]);
+        hn = dc${j} * hn + ${at('x', j)} * ${at('b', j)};
+        sy${j} += ${at('c', j)} * hn;`)}
+        var qs = q[${s}];
+${unroll(K, (jj) => {
+  const j = K - 1 - jj;
+  return `        let dh${j} = dc${j} * hp${j};
+        let gq${j} = qs + ${at('o', j)} * ${at('c', j)};
+        let vb${j} = gq${j} * ${at('x', j)};
+        let vc${j} = ${at('o', j)} * (dh${j} + ${at('x', j)} * ${at('b', j)});
+        sdt${j} += gq${j} * (A[${s}] * dh${j} + ${at('b', j)} * ${at('u', j)});
+        dA[${s}] += gq${j} * ${at('dt', j)} * dh${j};
+        sdu${j} += gq${j} * ${at('dt', j)} * ${at('b', j)};
+        qs = dc${j} * gq${j};`;
+})}
+        q[${s}] = qs;
+        // dB and dC of the block's steps for state n = g·S + ${s}, summed over the subgroup's channels.
+${sums.code.replace(/^/gm, '        ')}
+        if (${sums.writer}) {
+${unroll(sums.held.length, (i) => `          { let slot = ${sums.base} + ${i}u;
+            bcPart[(((lid / ${P}u) * 2u + slot / ${K}u) * ${N}u + g * ${S}u + ${s}u) * ${BT}u + j0 + slot % ${K}u] = ${sums.held[i]}; }`)}
+        }
+      }`;
+  };
+  // du, dΔ and the pre-gate y of the block's steps, summed over the channel's G invocations.
+  const laneSums = reduceScatter('ls', steps.flatMap((j) => [`sdu${j}`, `sdt${j}`, `sy${j}`]), laneMasks);
+  const stageOut = `${unroll(rowLoads, (k) => `    {
+      let e = lid + ${k * W}u;
+      let cc = e / ${quads}u;
+      let qq = e % ${quads}u;
+      let t = tile + 4u * qq;
+      let dd = blk * ${CH}u + cc;
+      if (e < ${rowPieces}u && dd < dim && t < L) {
+        let i = cc * ${ST}u + 4u * qq;
+        let sdu = ${vec}(sums[i], sums[i + 1u], sums[i + 2u], sums[i + 3u]);
+        let sdt = ${vec}(sums[${CH * ST}u + i], sums[${CH * ST + 1}u + i], sums[${CH * ST + 2}u + i], sums[${CH * ST + 3}u + i]);
+        var pre = ${vec}(sums[${2 * CH * ST}u + i], sums[${2 * CH * ST + 1}u + i], sums[${2 * CH * ST + 2}u + i], sums[${2 * CH * ST + 3}u + i]);
+        let o4 = oT[cc * ${RQ}u + qq];
+        var du = sdu;
+${v.hasD
+  ? `        let u4 = uT[cc * ${RQ}u + qq];
+        du += chanD[cc] * o4;
+        pre += chanD[cc] * u4;
+        dDsum${k} += dot(o4, u4);`
+  : ''}
+        let gd = sdt * spT[cc * ${RQ}u + qq];
+        biasSum${k} += gd.x + gd.y + gd.z + gd.w;
+        let dst = ((b * dim + dd) * L + t) / 4u;
+        dus[dst] = du;
+        ddeltas[dst] = gd;
+        ${v.hasZ ? `dzs[dst] = zfT[cc * ${RQ}u + qq] * pre;` : ''}
+      }
+    }`)}
+    // dB and dC of the tile: 16-byte pieces of (kind, state) rows, summed over the subgroups.
+    for (var e = lid; e < ${outPieces}u; e += ${W}u) {
+      let kind = e / ${N * quads}u;
+      let n = (e / ${quads}u) % ${N}u;
+      let qq = e % ${quads}u;
+      let t = tile + 4u * qq;
+      if (t < L) {
+        var total = ${vec}(0.0);
+        for (var sg = 0u; sg < ${groups}u; sg++) {
+          let i = ((sg * 2u + kind) * ${N}u + n) * ${BT}u + 4u * qq;
+          total += ${vec}(bcPart[i], bcPart[i + 1u], bcPart[i + 2u], bcPart[i + 3u]);
+        }
+        parts[(kind * atPartC + ((b * blocks + blk) * ${N}u + n) * L + t) / 4u] = total;
+      }
+    }`;
+  const fetchRegisters = [
+    ...Array.from({ length: rowLoads }, (_, k) => rows.map(([r]) => `f${r}${k}`)).flat(),
+    ...Array.from({ length: bcLoads }, (_, k) => [`fb${k}`, `fc${k}`]).flat(),
+  ];
+  return `${enables(true)}${PARAMS}
+${bindings(list)}
+${MATH}
+fn softplus4(x: vec4<f32>) -> vec4<f32> { return select(max(x, vec4<f32>(0.0)) + log(1.0 + exp(-abs(x))), x, x > vec4<f32>(20.0)); }
+fn softplusGrad4(x: vec4<f32>) -> vec4<f32> { return select(1.0 / (1.0 + exp(-x)), vec4<f32>(1.0), x > vec4<f32>(20.0)); }
+var<workgroup> uT: array<${vec}, ${CH * RQ}>;
+var<workgroup> dT: array<${vec}, ${CH * RQ}>;
+var<workgroup> oT: array<${vec}, ${CH * RQ}>;
+var<workgroup> spT: array<${vec}, ${CH * RQ}>;
+${v.hasZ ? `var<workgroup> zfT: array<${vec}, ${CH * RQ}>;` : ''}
+var<workgroup> bT: array<${vec}, ${N * RQ}>;
+var<workgroup> cT: array<${vec}, ${N * RQ}>;
+// du, dΔ and pre-gate y per (kind, channel, step); dB and dC per (subgroup, kind, state, step).
+var<workgroup> sums: array<f32, ${3 * CH * ST}>;
+var<workgroup> bcPart: array<f32, ${groups * 2 * N * BT}>;
+var<workgroup> chanD: array<f32, ${CH}>;
+var<workgroup> chanBias: array<f32, ${CH}>;
+@compute @workgroup_size(${W})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA', 'atD', 'atBias', 'atDLast', 'atPartA', 'atPartD', 'atPartBias', 'atDInitial', 'atC', 'atPartC'])}
+  // Channels past dim compute on the last one with dOut = 0 (so they add nothing) and write nothing.
+${blockOfChannels(G, CH)}
+  let rowAt = row * L;
+  var A: array<f32, ${S}>;
+  var q: array<f32, ${S}>;
+  var dA: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+  var bAt: array<u32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
+  q[${s}] = select(0.0, side[atDLast + row * ${N}u + g * ${S}u + ${s}u], live);
+  dA[${s}] = 0.0;
+  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}
+  if (lid < ${CH}u) {
+    let dd = min(blk * ${CH}u + lid, dim - 1u);
+    chanD[lid] = ${v.hasD ? 'side[atD + dd]' : '0.0'};
+    chanBias[lid] = ${v.hasDeltaBias ? 'side[atBias + dd]' : '0.0'};
+  }
+  workgroupBarrier();
+${unroll(rowLoads, (k) => `  var dDsum${k} = 0.0;\n  var biasSum${k} = 0.0;`)}
+  var starts: array<f32, ${v.maxBlocks * S}>;
+${['pu', 'pr', 'pd', 'pb'].map((name) => `  var ${name}: array<f32, ${K}>;`).join('\n')}
+${fetchRegisters.map((r) => `  var ${r}: ${vec};`).join('\n')}
+  for (var k = checkpointCount; k > 0u; k--) {
+    let chunkStart = (k - 1u) * spacing;
+    let chunkEnd = min(L, chunkStart + spacing);
+    let blockCount = (chunkEnd - chunkStart + ${K - 1}u) / ${K}u;
+    // 1. The state at the start of each block of the spacing.
+${unroll(S, (s) => `    h[${s}] = checkpoints[(row * checkpointCount + k - 1u) * ${N}u + g * ${S}u + ${s}u];`)}
+    for (var blockAt = 0u; blockAt < blockCount; blockAt++) {
+${unroll(S, (s) => `      starts[blockAt * ${S}u + ${s}u] = h[${s}];`)}
+      if (blockAt + 1u == blockCount) { break; }
+      let t0 = chunkStart + blockAt * ${K}u;
+${loadSteps({ vec4: true, T: K }, 'pu', 'us', 'rowAt', 't0')}
+${loadSteps({ vec4: true, T: K }, 'pr', 'deltas', 'rowAt', 't0')}
+${unroll(K, (j) => `      pd[${j}] = ${v.deltaSoftplus ? `softplus(pr[${j}]${v.hasDeltaBias ? ' + side[atBias + d]' : ''})` : `pr[${j}]${v.hasDeltaBias ? ' + side[atBias + d]' : ''}`};`)}
+${unroll(S, (s) => `      {
+${loadSteps({ vec4: true, T: K }, 'pb', 'BC', `bAt[${s}]`, 't0')}
+${unroll(K, (j) => `        h[${s}] = exp(pd[${j}] * A[${s}]) * h[${s}] + pd[${j}] * pu[${j}] * pb[${j}];`)}
+      }`)}
+    }
+    // 2. The tiles of the spacing, last to first.
+    var tile = chunkStart + ((chunkEnd - chunkStart - 1u) / ${TT}u) * ${TT}u;
+${v.prefetch ? fetch('tile') : ''}
+    loop {
+${v.prefetch ? '' : fetch('tile')}
+${stage}
+      workgroupBarrier();
+${v.prefetch ? `      // The next tile's loads go out now and arrive while this one is worked through.
+      if (tile > chunkStart) {
+${fetch(`tile - ${TT}u`)}
+      }` : ''}
+      let blocksHere = (min(${TT}u, L - tile) + ${K - 1}u) / ${K}u;
+      for (var sb = blocksHere; sb > 0u; sb--) {
+        let j0 = (sb - 1u) * ${K}u;
+        let blockAt = (tile - chunkStart + j0) / ${K}u;
+${unroll(K / 4, (p) => `        let dt${p} = dT[c * ${RQ}u + j0 / 4u + ${p}u];
+        let u${p} = uT[c * ${RQ}u + j0 / 4u + ${p}u];
+        let o${p} = oT[c * ${RQ}u + j0 / 4u + ${p}u];
+        let x${p} = dt${p} * u${p};`)}
+${unroll(K, (j) => `        var sdu${j} = 0.0;\n        var sdt${j} = 0.0;\n        var sy${j} = 0.0;`)}
+${unroll(S, perState)}
+${laneSums.code.replace(/^/gm, '        ')}
+        if (${laneSums.writer}) {
+${unroll(laneSums.held.length, (i) => `          { let slot = ${laneSums.base} + ${i}u;
+            sums[((slot % 3u) * ${CH}u + c) * ${ST}u + j0 + slot / 3u] = ${laneSums.held[i]}; }`)}
+        }
+      }
+      workgroupBarrier();
+${stageOut}
+      workgroupBarrier();
+      if (tile == chunkStart) { break; }
+      tile -= ${TT}u;
+    }
+  }
+  if (live) {
+${unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s}];
+    ${v.hasInitialState ? `side[atDInitial + row * ${N}u + g * ${S}u + ${s}u] = q[${s}];` : ''}`)}
+  }
+${unroll(rowLoads, (k) => `  {
+    let e = lid + ${k * W}u;
+    let dd = blk * ${CH}u + e / ${quads}u;
+    if (e < ${rowPieces}u && dd < dim) {
+      ${v.hasD ? `side[atPartD + (b * ${quads}u + e % ${quads}u) * dim + dd] = dDsum${k};` : ''}
+      ${v.hasDeltaBias ? `side[atPartBias + (b * ${quads}u + e % ${quads}u) * dim + dd] = biasSum${k};` : ''}
+    }
+  }`)}
+}`;
+}
