@@ -245,8 +245,8 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
 // The staged backward's knobs, one at a time (the memory each needs is checked: over the limit, the
 // unstaged backward would run under the label).
 const STAGED_BACKWARD_TILINGS: Partial<ScanTiling>[] = [
-  { stagedBackwardPrefetch: false }, { stagedBackwardTile: 16 }, { stagedBackwardTile: 16, stagedBackwardSteps: 16 }, { stagedBackwardTile: 4, stagedBackwardSteps: 4 },
-  { stagedBackwardTile: 8, stagedBackwardSteps: 4 }, { channelBlock: 16 }, { channelBlock: 64 }, { stagedBackwardGroup: 2 }, { stagedBackwardGroup: 2, channelBlock: 64 },
+  { stagedBackwardPrefetch: true }, { channelBlock: 16 }, { stagedBackwardSteps: 4 }, { stagedBackwardTile: 16 }, { stagedBackwardTile: 16, stagedBackwardSteps: 16 },
+  { channelBlock: 64 }, { stagedBackwardGroup: 2 }, { stagedBackwardTile: 4, stagedBackwardSteps: 4 },
 ];
 /** A tiling's settings, as a label. */
 const describeTiling = (t: Partial<ScanTiling>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -275,7 +275,8 @@ if (option('tilings', '1') !== '0') {
     if (!t.channelBlock) continue;
     // (Sized without the shuffle reduction, which needs less.)
     if (channelBackwardMemory({ channels: t.channelBlock, G: invocationsPerChannel(N), N, T: t.channelBackwardSteps ?? 4, subgroupSize: 0 }) > backend.limits.maxComputeWorkgroupStorageSize) continue;
-    tilings[`channels backward: ${describeTiling(t)}`] = 1e3 * (await timeTiling(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
+    setScanTiling({ ...t, kernels: 'channels', stagedBackward: false });
+    tilings[`unstaged backward: ${describeTiling(t)}`] = 1e3 * (await timeTiling(backend, () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((o) => o.dispose())));
   }
   for (const t of STAGED_BACKWARD_TILINGS) {
     setScanTiling({ ...t, kernels: 'channels' });

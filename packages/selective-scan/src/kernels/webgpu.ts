@@ -118,7 +118,7 @@ const DEFAULT_TILING: ScanTiling = {
   stagedBackward: true,
   stagedBackwardTile: 8,
   stagedBackwardSteps: 8,
-  stagedBackwardPrefetch: true,
+  stagedBackwardPrefetch: false,
   stagedBackwardGroup: 4,
   stepDirect: true,
   forwardWorkgroup: 128,
