@@ -218,6 +218,54 @@ export function subgroupReduction(v: { channels: number; G: number; N: number; s
 }
 
 /**
+ * The backward's per-state registers (n = g·S + s): A, the state gradient q (from dLastState; 0 for
+ * channels past dim), dA, the recomputed state h and where the state's B row starts.
+ */
+export function backwardRegisters(N: number, S: number): string {
+  return `  var A: array<f32, ${S}>;
+  var q: array<f32, ${S}>;
+  var dA: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+  var bAt: array<u32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
+  q[${s}] = select(0.0, side[atDLast + row * ${N}u + g * ${S}u + ${s}u], live);
+  dA[${s}] = 0.0;
+  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}`;
+}
+
+/**
+ * The backward's first pass over checkpoint spacing k: from the checkpoint, the state at the start of
+ * each block of T steps into `starts`, reading u, Δ and B straight from memory into the register arrays
+ * named by `r` (T steps each).
+ */
+export function blockStartsSource(
+  v: { N: number; S: number; T: number; vec4: boolean; deltaSoftplus: boolean; hasDeltaBias: boolean },
+  r: { u: string; raw: string; dt: string; B: string },
+): string {
+  const { N, S, T } = v;
+  const x = (j: number) => `${r.raw}[${j}]${v.hasDeltaBias ? ' + side[atBias + d]' : ''}`;
+  return `${unroll(S, (s) => `    h[${s}] = checkpoints[(row * checkpointCount + k - 1u) * ${N}u + g * ${S}u + ${s}u];`)}
+    for (var blockAt = 0u; blockAt < blockCount; blockAt++) {
+${unroll(S, (s) => `      starts[blockAt * ${S}u + ${s}u] = h[${s}];`)}
+      if (blockAt + 1u == blockCount) { break; }
+      let t0 = chunkStart + blockAt * ${T}u;
+${loadSteps(v, r.u, 'us', 'rowAt', 't0')}
+${loadSteps(v, r.raw, 'deltas', 'rowAt', 't0')}
+${unroll(T, (j) => `      ${r.dt}[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(${x(j)})` : x(j)}, t0 + ${j}u < L);`)}
+${unroll(S, (s) => `      {
+${loadSteps(v, r.B, 'BC', `bAt[${s}]`, 't0')}
+${unroll(T, (j) => `        h[${s}] = exp(${r.dt}[${j}] * A[${s}]) * h[${s}] + ${r.dt}[${j}] * ${r.u}[${j}] * ${r.B}[${j}];`)}
+      }`)}
+    }`;
+}
+
+/** dA (partial per batch) and dInitialState of the invocation's states. */
+export function stateGradientWrites(N: number, S: number, hasInitialState: boolean): string {
+  return unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s}];
+    ${hasInitialState ? `side[atDInitial + row * ${N}u + g * ${S}u + ${s}u] = q[${s}];` : ''}`);
+}
+
+/**
  * Row length of the backward's dB/dC parts in workgroup memory: channels are the fast index, padded by 2
  * so that the 8 channels × 4 state groups of a 32-wide subgroup store to 32 different banks.
  */
@@ -297,15 +345,7 @@ ${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA',
   // Channels past dim compute on the last one with zero gradients (so their parts add nothing).
 ${blockOfChannels(G, CH)}
   let rowAt = row * L;
-  var A: array<f32, ${S}>;
-  var q: array<f32, ${S}>;
-  var dA: array<f32, ${S}>;
-  var h: array<f32, ${S}>;
-  var bAt: array<u32, ${S}>;
-${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
-  q[${s}] = select(0.0, side[atDLast + row * ${N}u + g * ${S}u + ${s}u], live);
-  dA[${s}] = 0.0;
-  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}
+${backwardRegisters(N, S)}
   var dDsum = 0.0;
   var biasSum = 0.0;
   var starts: array<f32, ${v.maxBlocks * S}>;
@@ -318,19 +358,7 @@ ${shuffled ? `  var bcB: array<f32, ${T * S}>;
     let chunkStart = (k - 1u) * spacing;
     let blockCount = (min(L - chunkStart, spacing) + ${T - 1}u) / ${T}u;
     // 1. The state at the start of each block of the chunk.
-${unroll(S, (s) => `    h[${s}] = checkpoints[(row * checkpointCount + k - 1u) * ${N}u + g * ${S}u + ${s}u];`)}
-    for (var blockAt = 0u; blockAt < blockCount; blockAt++) {
-${unroll(S, (s) => `      starts[blockAt * ${S}u + ${s}u] = h[${s}];`)}
-      if (blockAt + 1u == blockCount) { break; }
-      let t0 = chunkStart + blockAt * ${T}u;
-${loadSteps(v, 'u', 'us', 'rowAt', 't0')}
-${loadSteps(v, 'raw', 'deltas', 'rowAt', 't0')}
-${unroll(T, (j) => `      dt[${j}] = select(0.0, ${v.deltaSoftplus ? `softplus(raw[${j}]${bias})` : `raw[${j}]${bias}`}, t0 + ${j}u < L);`)}
-${unroll(S, (s) => `      {
-${loadSteps(v, 'Bt', 'BC', `bAt[${s}]`, 't0')}
-${unroll(T, (j) => `        h[${s}] = exp(dt[${j}] * A[${s}]) * h[${s}] + dt[${j}] * u[${j}] * Bt[${j}];`)}
-      }`)}
-    }
+${blockStartsSource({ ...v, S }, { u: 'u', raw: 'raw', dt: 'dt', B: 'Bt' })}
     // 2. The blocks last to first.
     for (var blockAt = blockCount; blockAt > 0u; blockAt--) {
       let t0 = chunkStart + (blockAt - 1u) * ${T}u;
@@ -415,12 +443,52 @@ ${unroll(T / G, (m) => `      {
     }
   }
   if (live) {
-${unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s}];
-    ${v.hasInitialState ? `side[atDInitial + row * ${N}u + g * ${S}u + ${s}u] = q[${s}];` : ''}`)}
+${stateGradientWrites(N, S, v.hasInitialState)}
     ${v.hasD ? `side[atPartD + (b * ${G}u + g) * dim + d] = dDsum;` : ''}
     ${v.hasDeltaBias ? `side[atPartBias + (b * ${G}u + g) * dim + d] = biasSum;` : ''}
   }
 }`;
+}
+
+/**
+ * The loads of one staged tile starting at step `next` into registers: for each `[register, array]` row,
+ * the 16-byte pieces of the workgroup's CH channels (piece e: channel e / quads of the block, quad
+ * e % quads of the tile; a row's pieces to consecutive invocations) into `register{k}`; then the batch's
+ * B and C pieces into `{bc[0]}{k}` and `{bc[1]}{k}`. Pieces past L or past the workgroup's share read 0.
+ */
+export function fetchTile(v: { W: number; CH: number; N: number; quads: number }, rows: [string, string][], bc: [string, string], next: string): string {
+  const { W, CH, N, quads } = v;
+  const load = (array: string, index: string) => `select(vec4<f32>(0.0), ${array}[min(${index}, arrayLength(&${array}) - 1u)], ok)`;
+  return `${unroll(Math.ceil((CH * quads) / W), (k) => `    {
+      let e = lid + ${k * W}u;
+      let ok = e < ${CH * quads}u && ${next} + 4u * (e % ${quads}u) < L;
+      let at = ((b * dim + min(blk * ${CH}u + e / ${quads}u, dim - 1u)) * L + ${next}) / 4u + e % ${quads}u;
+${rows.map(([r, array]) => `      ${r}${k} = ${load(array, 'at')};`).join('\n')}
+    }`)}
+${unroll(Math.ceil((N * quads) / W), (k) => `    {
+      let e = lid + ${k * W}u;
+      let ok = e < ${N * quads}u && ${next} + 4u * (e % ${quads}u) < L;
+      let at = ((b * ${N}u + min(e / ${quads}u, ${N - 1}u)) * L + ${next}) / 4u + e % ${quads}u;
+      ${bc[0]}${k} = ${load('BC', 'at')};
+      ${bc[1]}${k} = ${load('BC', 'atC / 4u + at')};
+    }`)}`;
+}
+
+/**
+ * Stores the B and C pieces `fetchTile` loaded into workgroup memory (bT, cT, rows of RQ vec4s). The rows
+ * of state n sit at (n % S)·G + n / S: the G invocations of a channel read rows next to each other.
+ */
+export function stageBC(v: { W: number; N: number; G: number; quads: number; RQ: number }, bc: [string, string]): string {
+  const { W, N, G, quads, RQ } = v;
+  const S = N / G;
+  return unroll(Math.ceil((N * quads) / W), (k) => `    {
+      let e = lid + ${k * W}u;
+      let n = e / ${quads}u;
+      if (e < ${N * quads}u) {
+        bT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = ${bc[0]}${k};
+        cT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = ${bc[1]}${k};
+      }
+    }`);
 }
 
 export interface StagedScanVariant extends ScanOptions {
@@ -481,23 +549,8 @@ export function stagedScanForwardSource(v: StagedScanVariant): string {
   list.push(['ys', 'read_write', 'f32'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
   const rows = v.hasZ ? ['u', 'd', 'z'] : ['u', 'd'];
   const arrayOf: Record<string, string> = { u: 'us', d: 'deltas', z: 'zs' };
-  const load = (array: string, index: string) => `select(vec4<f32>(0.0), ${array}[min(${index}, arrayLength(&${array}) - 1u)], ok)`;
-  // Piece e of the row pieces: channel e / quads of the block, quad e % quads of the tile.
-  const fetch = (next: string) => `${unroll(rowLoads, (k) => `    {
-      let e = lid + ${k * W}u;
-      let ok = e < ${rowPieces}u && ${next} + 4u * (e % ${quads}u) < L;
-      let at = ((b * dim + min(blk * ${CH}u + e / ${quads}u, dim - 1u)) * L + ${next}) / 4u + e % ${quads}u;
-${rows.map((r) => `      ${r}${k} = ${load(arrayOf[r], 'at')};`).join('\n')}
-    }`)}
-${unroll(bcLoads, (k) => `    {
-      let e = lid + ${k * W}u;
-      let ok = e < ${bcPieces}u && ${next} + 4u * (e % ${quads}u) < L;
-      let at = ((b * ${N}u + min(e / ${quads}u, ${N - 1}u)) * L + ${next}) / 4u + e % ${quads}u;
-      b${k} = ${load('BC', 'at')};
-      c${k} = ${load('BC', 'atC / 4u + at')};
-    }`)}`;
+  const fetch = (next: string) => fetchTile({ W, CH, N, quads }, rows.map((r) => [r, arrayOf[r]]), ['b', 'c'], next);
   const rawDelta = (k: number) => `d${k}${v.hasDeltaBias ? ' + chanBias[cc]' : ''}`;
-  // B and C rows of state n sit at (n % S)·G + n / S: the G invocations of a channel read rows next to each other.
   const stage = `${unroll(rowLoads, (k) => `    {
       let e = lid + ${k * W}u;
       let cc = e / ${quads}u;
@@ -509,14 +562,7 @@ ${unroll(bcLoads, (k) => `    {
         dT[cc * ${RQ}u + q] = select(vec4<f32>(0.0), ${v.deltaSoftplus ? `softplus4(${rawDelta(k)})` : rawDelta(k)}, tile + 4u * q < L);
       }
     }`)}
-${unroll(bcLoads, (k) => `    {
-      let e = lid + ${k * W}u;
-      let n = e / ${quads}u;
-      if (e < ${bcPieces}u) {
-        bT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = b${k};
-        cT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = c${k};
-      }
-    }`)}`;
+${stageBC({ W, N, G, quads, RQ }, ['b', 'c'])}`;
   const shuffles = v.shuffles && G > 1;
   const K = v.group;
   const P = K / 4; // quads per group

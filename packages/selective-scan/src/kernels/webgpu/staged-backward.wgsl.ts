@@ -1,5 +1,5 @@
 import { bindings, enables, MATH, paramLets, PARAMS, type ScanOptions } from './common';
-import { blockOfChannels, loadSteps, unroll } from './channels.wgsl';
+import { backwardRegisters, blockOfChannels, blockStartsSource, fetchTile, stageBC, stateGradientWrites, unroll } from './channels.wgsl';
 
 /**
  * The channel-parallel backward with its rows staged through workgroup memory, the forward's recipe
@@ -110,20 +110,7 @@ export function stagedScanBackwardSource(v: StagedBackwardVariant): string {
   list.push(['parts', 'read_write', vec]);
   const rows: [string, string][] = [['u', 'us'], ['r', 'deltas'], ['y', 'dys']];
   if (v.hasZ) rows.push(['z', 'zs']);
-  const load = (array: string, index: string) => `select(${vec}(0.0), ${array}[min(${index}, arrayLength(&${array}) - 1u)], ok)`;
-  const fetch = (next: string) => `${unroll(rowLoads, (k) => `    {
-      let e = lid + ${k * W}u;
-      let ok = e < ${rowPieces}u && ${next} + 4u * (e % ${quads}u) < L;
-      let at = ((b * dim + min(blk * ${CH}u + e / ${quads}u, dim - 1u)) * L + ${next}) / 4u + e % ${quads}u;
-${rows.map(([r, array]) => `      f${r}${k} = ${load(array, 'at')};`).join('\n')}
-    }`)}
-${unroll(bcLoads, (k) => `    {
-      let e = lid + ${k * W}u;
-      let ok = e < ${bcPieces}u && ${next} + 4u * (e % ${quads}u) < L;
-      let at = ((b * ${N}u + min(e / ${quads}u, ${N - 1}u)) * L + ${next}) / 4u + e % ${quads}u;
-      fb${k} = ${load('BC', 'at')};
-      fc${k} = ${load('BC', 'atC / 4u + at')};
-    }`)}`;
+  const fetch = (next: string) => fetchTile({ W, CH, N, quads }, rows.map(([r, array]) => [`f${r}`, array]), ['fb', 'fc'], next);
   const x = (k: number) => `fr${k}${v.hasDeltaBias ? ' + chanBias[cc]' : ''}`;
   const stage = `${unroll(rowLoads, (k) => `    {
       let e = lid + ${k * W}u;
@@ -143,14 +130,7 @@ ${v.hasZ
   : `        oT[at] = select(${vec}(0.0), fy${k}, liveC);`}
       }
     }`)}
-${unroll(bcLoads, (k) => `    {
-      let e = lid + ${k * W}u;
-      let n = e / ${quads}u;
-      if (e < ${bcPieces}u) {
-        bT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = fb${k};
-        cT[((n % ${S}u) * ${G}u + n / ${S}u) * ${RQ}u + e % ${quads}u] = fc${k};
-      }
-    }`)}`;
+${stageBC({ W, N, G, quads, RQ }, ['fb', 'fc'])}`;
   // Step j of the block, as a component of the block's vec4 reads.
   const at = (name: string, j: number) => `${name}${j >> 2}[${j & 3}]`;
   const steps = Array.from({ length: K }, (_, j) => j);
@@ -258,15 +238,7 @@ ${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA',
   // Channels past dim compute on the last one with dOut = 0 (so they add nothing) and write nothing.
 ${blockOfChannels(G, CH)}
   let rowAt = row * L;
-  var A: array<f32, ${S}>;
-  var q: array<f32, ${S}>;
-  var dA: array<f32, ${S}>;
-  var h: array<f32, ${S}>;
-  var bAt: array<u32, ${S}>;
-${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u];
-  q[${s}] = select(0.0, side[atDLast + row * ${N}u + g * ${S}u + ${s}u], live);
-  dA[${s}] = 0.0;
-  bAt[${s}] = (b * ${N}u + g * ${S}u + ${s}u) * L;`)}
+${backwardRegisters(N, S)}
   if (lid < ${CH}u) {
     let dd = min(blk * ${CH}u + lid, dim - 1u);
     chanD[lid] = ${v.hasD ? 'side[atD + dd]' : '0.0'};
@@ -282,19 +254,7 @@ ${fetchRegisters.map((r) => `  var ${r}: ${vec};`).join('\n')}
     let chunkEnd = min(L, chunkStart + spacing);
     let blockCount = (chunkEnd - chunkStart + ${K - 1}u) / ${K}u;
     // 1. The state at the start of each block of the spacing.
-${unroll(S, (s) => `    h[${s}] = checkpoints[(row * checkpointCount + k - 1u) * ${N}u + g * ${S}u + ${s}u];`)}
-    for (var blockAt = 0u; blockAt < blockCount; blockAt++) {
-${unroll(S, (s) => `      starts[blockAt * ${S}u + ${s}u] = h[${s}];`)}
-      if (blockAt + 1u == blockCount) { break; }
-      let t0 = chunkStart + blockAt * ${K}u;
-${loadSteps({ vec4: true, T: K }, 'pu', 'us', 'rowAt', 't0')}
-${loadSteps({ vec4: true, T: K }, 'pr', 'deltas', 'rowAt', 't0')}
-${unroll(K, (j) => `      pd[${j}] = ${v.deltaSoftplus ? `softplus(pr[${j}]${v.hasDeltaBias ? ' + side[atBias + d]' : ''})` : `pr[${j}]${v.hasDeltaBias ? ' + side[atBias + d]' : ''}`};`)}
-${unroll(S, (s) => `      {
-${loadSteps({ vec4: true, T: K }, 'pb', 'BC', `bAt[${s}]`, 't0')}
-${unroll(K, (j) => `        h[${s}] = exp(pd[${j}] * A[${s}]) * h[${s}] + pd[${j}] * pu[${j}] * pb[${j}];`)}
-      }`)}
-    }
+${blockStartsSource({ N, S, T: K, vec4: true, deltaSoftplus: v.deltaSoftplus, hasDeltaBias: v.hasDeltaBias }, { u: 'pu', raw: 'pr', dt: 'pd', B: 'pb' })}
     // 2. The tiles of the spacing, last to first.
     var tile = chunkStart + ((chunkEnd - chunkStart - 1u) / ${TT}u) * ${TT}u;
 ${v.prefetch ? fetch('tile') : ''}
@@ -330,8 +290,7 @@ ${stageOut}
     }
   }
   if (live) {
-${unroll(S, (s) => `    side[atPartA + row * ${N}u + g * ${S}u + ${s}u] = dA[${s}];
-    ${v.hasInitialState ? `side[atDInitial + row * ${N}u + g * ${S}u + ${s}u] = q[${s}];` : ''}`)}
+${stateGradientWrites(N, S, v.hasInitialState)}
   }
 ${unroll(rowLoads, (k) => `  {
     let e = lid + ${k * W}u;
