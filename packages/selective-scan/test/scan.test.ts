@@ -126,11 +126,13 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     dispose(x);
   });
 
-  // On webgpu also through the channel-parallel kernels (the default takes them only for large shapes).
-  const families = backend.startsWith('webgpu') ? (['auto', 'channels'] as const) : (['auto'] as const);
+  // On webgpu also through the channel-parallel kernels (the default takes them only for large shapes), and
+  // the staged backward (L a multiple of 4, blocks small enough for SwiftShader; its checkpoints come from
+  // one more forward at chunk size 3).
+  const families = backend.startsWith('webgpu') ? (['auto', 'channels', 'staged'] as const) : (['auto'] as const);
   it.each(families)('leaks no tensors or bytes over a training-style loop (%s kernels)', async (kernels) => {
-    setScanTiling({ kernels });
-    const x = randomScanInputs(1, 4, 4, 10, 7);
+    setScanTiling(kernels === 'staged' ? { kernels: 'channels', channelBlock: 4 } : { kernels });
+    const x = randomScanInputs(1, 4, 4, kernels === 'staged' ? 12 : 10, 7);
     const sources = [x.u, x.delta, x.A, x.B, x.C];
     const steps = { x: await stepInput(x.u, 0), dt: await stepInput(x.delta, 0), B: await stepInput(x.B, 0), C: await stepInput(x.C, 0) };
     const run = () => {
