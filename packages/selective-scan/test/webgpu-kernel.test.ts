@@ -76,8 +76,9 @@ const TILINGS = {
   // 8-step tiles: several tiles and checkpoints inside short sequences; 2 invocations per channel (N / 2
   // states each) and 8 channels per workgroup (several blocks of channels, the last partly past d_inner).
   'channels, small tiles': { kernels: 'channels' as const, stagedWorkgroup: 16, channelGroup: 2, stagedTile: 8 },
-  'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedWorkgroup: 16 },
-  'channels, 8-step backward blocks': { kernels: 'channels' as const, channelBlock: 16, channelBackwardSteps: 8 },
+  // (These two keep the unstaged backward: small blocks would otherwise take the staged one wherever L % 4 = 0.)
+  'channels, small blocks': { kernels: 'channels' as const, channelWorkgroup: 32, channelBlock: 4, channelSteps: 16, stagedWorkgroup: 16, stagedBackward: false },
+  'channels, 8-step backward blocks': { kernels: 'channels' as const, channelBlock: 16, channelBackwardSteps: 8, stagedBackward: false },
   'channels, no shuffle reduction': { kernels: 'channels' as const, channelShuffles: false, stagedShuffles: false },
   // The staged backward where L is a multiple of 4, in blocks small enough for SwiftShader's 32 KB of
   // workgroup memory: 4 invocations per channel (dB, dC summed in workgroup memory only: one channel per

@@ -4,8 +4,8 @@ import { backwardRegisters, blockOfChannels, blockStartsSource, fetchTile, stage
 /**
  * The channel-parallel backward with its rows staged through workgroup memory, the forward's recipe
  * (`stagedScanForwardSource`) run in reverse: one invocation per (batch, channel, group of S states), a
- * workgroup of `channels` consecutive channels of one batch, tiles of `tile` steps taken last to first with
- * the loads of the next one in flight while the current one is worked through.
+ * workgroup of `channels` consecutive channels of one batch, tiles of `tile` steps taken last to first
+ * (optionally with the next tile's loads in flight while the current one is worked through).
  */
 export interface StagedBackwardVariant extends ScanOptions {
   /** Channels per workgroup (workgroup = channels × G): dB and dC leave as one partial per block of them. */
@@ -15,7 +15,7 @@ export interface StagedBackwardVariant extends ScanOptions {
   N: number;
   /** Steps per staged tile: a multiple of 4 and of K that divides the checkpoint spacing. */
   tile: number;
-  /** Steps per block (4 or 8): a block's states are recomputed from its start and kept in registers. */
+  /** Steps per block (a multiple of 4): a block's states are recomputed from its start and kept in registers. */
   K: number;
   /** Most blocks in a checkpoint spacing (their start states are kept per invocation). */
   maxBlocks: number;
@@ -70,9 +70,10 @@ function reduceScatter(prefix: string, values: string[], masks: number[]): { cod
  * forward from its checkpoint to the start state of each block of K steps (reading memory directly; kept
  * in a small per-invocation array). Then the spacing's tiles, last to first:
  *
+ * - load: the tile's 16-byte pieces (with `prefetch`, issued while the tile before it was worked through);
  * - stage: the tile's u, Δ (through bias and softplus), dOut = dy·silu(z), softplus′ and the dz factor of
  *   its channels, and the batch's B and C, go from registers to workgroup memory (16-byte pieces);
- * - the next tile's loads go out;
+ * - with `prefetch`, the next tile's loads go out;
  * - blocks last to first: per state, the block's K states are recomputed from the block's start and the
  *   state gradient q runs back through them (dA in registers); dB and dC of the block's steps are summed
  *   over the subgroup's channels by shuffles, and du, dΔ and the pre-gate y over the channel's G
