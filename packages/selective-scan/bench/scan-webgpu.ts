@@ -240,6 +240,11 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
   { channelBlock: 16 }, { channelBlock: 64 }, { channelBlock: 64, channelShuffles: false }, { channelBlock: 32, channelBackwardSteps: 8 },
   { stagedWorkgroup: 128 }, { stagedTile: 32 }, { stagedSteps: 4 }, { stagedSteps: 16 }, { stagedSteps: 16, stagedTile: 32 },
   { stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, channelGroup: 8 }, { stagedSteps: 16, channelGroup: 2, stagedWorkgroup: 32 },
+  { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 128 }, { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 32 }, { stagedSteps: 16, stagedTile: 64 },
+  { stagedSteps: 16, stagedTile: 64, stagedWorkgroup: 32 }, { stagedSteps: 8, stagedTile: 64 },
+  { channelGroup: 2 }, { channelGroup: 2, stagedTile: 32, stagedSteps: 16 }, { channelGroup: 2, stagedTile: 32 }, { channelGroup: 2, stagedWorkgroup: 128 },
+  { channelGroup: 2, stagedTile: 32, stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 256 },
+  { stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 128, channelGroup: 8 },
   { stagedShuffles: false }, { channelGroup: 2 }, { channelStaged: false },
 ];
 // The staged backward's knobs, one at a time (the memory each needs is checked: over the limit, the
@@ -247,6 +252,9 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
 const STAGED_BACKWARD_TILINGS: Partial<ScanTiling>[] = [
   { stagedBackwardPrefetch: true }, { channelBlock: 16 }, { stagedBackwardSteps: 4 }, { stagedBackwardTile: 16 }, { stagedBackwardTile: 16, stagedBackwardSteps: 16 },
   { channelBlock: 64 }, { stagedBackwardGroup: 2 }, { stagedBackwardTile: 4, stagedBackwardSteps: 4 },
+  { stagedBackwardTile: 16, stagedBackwardSteps: 16, channelBlock: 16 }, { stagedBackwardTile: 16, channelBlock: 16 },
+  { channelBlock: 16, stagedBackwardPrefetch: true }, { stagedBackwardTile: 16, stagedBackwardSteps: 16, stagedBackwardPrefetch: true },
+  { channelBlock: 16, stagedBackwardSteps: 4 }, { stagedBackwardTile: 16, stagedBackwardSteps: 16, stagedBackwardGroup: 2 },
 ];
 /** A tiling's settings, as a label. */
 const describeTiling = (t: Partial<ScanTiling>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');

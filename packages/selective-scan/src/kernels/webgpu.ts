@@ -106,11 +106,12 @@ const DEFAULT_TILING: ScanTiling = {
   channelSteps: 8,
   channelGroup: 4,
   channelStaged: true,
-  // H200, batch 16 × 1536 channels, L 2048 (tooling/bench/results/2026-11-30-scan13): 0.67 ms, against
-  // 0.72–1.0 for 128 invocations, 32-step tiles, 4-step groups or 8 invocations per channel.
-  stagedWorkgroup: 64,
-  stagedTile: 16,
-  stagedSteps: 8,
+  // H200, batch 16 × 1536 channels, L 2048 (session 5's lab runs, docs/benchmarks.md): 0.50–0.51 ms with y
+  // written straight from the registers, against 0.57 for 64 invocations, 0.54 for 256, 0.84 for 64-step
+  // tiles, and 0.61 for session 3's 16-step tiles of 8-step groups.
+  stagedWorkgroup: 128,
+  stagedTile: 32,
+  stagedSteps: 16,
   stagedShuffles: true,
   channelBlock: 32,
   channelBackwardSteps: 4,
@@ -403,8 +404,8 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
   }
   const checkpointCount = Math.ceil(L / spacing);
   const G = staged ? staged.G : invocationsPerChannel(N);
-  // dD and dDeltaBias are partial per (batch, channel, one of `perChannel` invocations of it).
-  const perChannel = staged ? staged.tile / 4 : G;
+  // dD and dDeltaBias are partial per (batch, invocation of a channel, channel).
+  const perChannel = G;
   const channels = tiling.channelBlock;
   const blocks = Math.ceil(dim / channels);
   const BC = new Packed(be, [inputs[3], inputs[4]], temporary);

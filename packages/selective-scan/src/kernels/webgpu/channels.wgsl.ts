@@ -511,10 +511,17 @@ export interface StagedScanVariant extends ScanOptions {
   shuffles: boolean;
 }
 
-/** Workgroup memory of the staged forward, in bytes: tiles of u, Δ, z, B, C and the partial y of every invocation. */
-export function stagedForwardMemory(v: { channels: number; G: number; N: number; tile: number; hasZ: boolean; shuffles: boolean }): number {
-  const R = v.tile + 4;
-  return 4 * (R * ((v.hasZ ? 3 : 2) * v.channels + 2 * v.N + v.channels * (v.shuffles ? 1 : v.G)) + 2 * v.channels);
+/**
+ * Whether the staged forward stores y straight from the registers where its invocations end the y sums:
+ * with shuffles, and where each invocation ends with whole quads of steps.
+ */
+export const directY = (v: { G: number; group: number; shuffles: boolean }): boolean => v.shuffles && v.G > 1 && (v.group / v.G) % 4 === 0;
+
+/** Workgroup memory of the staged forward, in bytes: tiles of u, Δ, B, C and (unless \`directY\`) y. */
+export function stagedForwardMemory(v: { channels: number; G: number; N: number; tile: number; group: number; shuffles: boolean }): number {
+  const R = v.tile + 4; // padded rows
+  const yRows = directY(v) ? 0 : v.shuffles && v.G > 1 ? v.channels : v.channels * v.G;
+  return 4 * (R * (2 * v.channels + 2 * v.N + yRows) + 2 * v.channels);
 }
 
 /**
@@ -526,13 +533,19 @@ export function stagedForwardMemory(v: { channels: number; G: number; N: number;
  * (A first version kept blocks of 16 steps of six arrays in registers and waited for each tile's loads:
  * at batch 16 it ran two workgroups per SM at a time, 1.02 ms against this one's 0.67.)
  *
- * Per tile: the fetched pieces go to workgroup memory (Δ through bias and softplus; rows padded so that
- * the vec4 reads of a subgroup's channels fall on different banks). Each invocation walks its S states
- * through the tile \`group\` steps at a time (exp2 with A·log2 e), then its partial y of those steps is
- * summed over the channel's G invocations (shuffles, or the stage-out adds the G partials from workgroup
- * memory); the stage-out adds D·u, gates with z and writes y in whole rows.
+ * Per tile: the fetched pieces of u, Δ (through bias and softplus), B and C go to workgroup memory (rows
+ * padded so that the vec4 reads of a subgroup's channels fall on different banks). Each invocation walks
+ * its S states through the tile \`group\` steps at a time (exp2 with A·log2 e), then its partial y of
+ * those steps is summed over the channel's G invocations by a shuffle reduce-scatter, after which each
+ * invocation holds the sums of group / G consecutive steps. Where those are whole quads (\`directY\`; the
+ * default: 16-step groups over 4 invocations) it adds D·u, gates them with the z it loaded itself (with the
+ * tile's other loads) and stores them at once. Otherwise (and without shuffles, where the G partials meet
+ * in workgroup memory) the sums go to workgroup memory and a stage-out writes y in 16-byte pieces, gated
+ * by z kept in the registers of the invocation that loaded it (the stage-out maps pieces to invocations
+ * as the loads do). Workgroup memory is what limits this kernel on the H200 (2 KB more per workgroup
+ * measured 23% slower): on the direct path neither y nor z takes any.
  *
- * Bindings and params as \`channelScanForwardSource\` (u, Δ, B·C and z as vec4), then blocks (workgroups per batch).
+ * Bindings and params as \`channelScanForwardSource\` (u, Δ, B·C, z and y as vec4), then blocks (workgroups per batch).
  */
 export function stagedScanForwardSource(v: StagedScanVariant): string {
   const { G, N, channels: CH, tile: TT } = v;
@@ -546,10 +559,21 @@ export function stagedScanForwardSource(v: StagedScanVariant): string {
   const bcLoads = Math.ceil(bcPieces / W);
   const list: [string, 'read' | 'read_write', string][] = [['us', 'read', 'vec4<f32>'], ['deltas', 'read', 'vec4<f32>'], ['BC', 'read', 'vec4<f32>']];
   if (v.hasZ) list.push(['zs', 'read', 'vec4<f32>']);
-  list.push(['ys', 'read_write', 'f32'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
-  const rows = v.hasZ ? ['u', 'd', 'z'] : ['u', 'd'];
+  list.push(['ys', 'read_write', 'vec4<f32>'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
+  const shuffles = v.shuffles && G > 1;
+  const K = v.group;
+  const P = K / 4; // quads per group
+  // y leaves straight from the registers of the reduce-scatter (each invocation ends with whole quads of
+  // steps), gated by z loaded into the same invocation: no y or z in workgroup memory.
+  const direct = directY(v);
+  const laneQuads = K / G / 4; // quads of y per invocation per group, on the direct path
+  const groups = TT / K;
+  const rows = v.hasZ && !direct ? ['u', 'd', 'z'] : ['u', 'd'];
   const arrayOf: Record<string, string> = { u: 'us', d: 'deltas', z: 'zs' };
-  const fetch = (next: string) => fetchTile({ W, CH, N, quads }, rows.map((r) => [r, arrayOf[r]]), ['b', 'c'], next);
+  // z of the invocation's quads of y (direct path): group p's quads p·P + g·laneQuads + i.
+  const zAt = (p: number, i: number) => `${p * P}u + g * ${laneQuads}u + ${i}u`;
+  const fetchZ = (next: string) => (v.hasZ && direct ? unroll(groups, (p) => unroll(laneQuads, (i) => `    zf${p}_${i} = select(vec4<f32>(0.0), zs[min((row * L + ${next}) / 4u + ${zAt(p, i)}, arrayLength(&zs) - 1u)], ${next} + 4u * (${zAt(p, i)}) < L);`)) : '');
+  const fetch = (next: string) => `${fetchTile({ W, CH, N, quads }, rows.map((r) => [r, arrayOf[r]]), ['b', 'c'], next)}\n${fetchZ(next)}`;
   const rawDelta = (k: number) => `d${k}${v.hasDeltaBias ? ' + chanBias[cc]' : ''}`;
   const stage = `${unroll(rowLoads, (k) => `    {
       let e = lid + ${k * W}u;
@@ -557,16 +581,13 @@ export function stagedScanForwardSource(v: StagedScanVariant): string {
       let q = e % ${quads}u;
       if (e < ${rowPieces}u) {
         uT[cc * ${RQ}u + q] = u${k};
-        ${v.hasZ ? `zT[cc * ${RQ}u + q] = z${k};` : ''}
+        ${v.hasZ && !direct ? `zKeep${k} = z${k};` : ''}
         // Steps past L keep Δ = 0 (softplus would not): their updates leave the state as it is.
         dT[cc * ${RQ}u + q] = select(vec4<f32>(0.0), ${v.deltaSoftplus ? `softplus4(${rawDelta(k)})` : rawDelta(k)}, tile + 4u * q < L);
       }
     }`)}
-${stageBC({ W, N, G, quads, RQ }, ['b', 'c'])}`;
-  const shuffles = v.shuffles && G > 1;
-  const K = v.group;
-  const P = K / 4; // quads per group
-  const partial = (k: number) => `yP[(cc * ${G}u + ${k}u) * ${RQ}u + j / 4u][j % 4u]`;
+${stageBC({ W, N, G, quads, RQ }, ['b', 'c'])}
+${v.hasZ && direct ? unroll(groups, (p) => unroll(laneQuads, (i) => `    zk${p}_${i} = zf${p}_${i};`)) : ''}`;
   // Reduce-scatter of the group's K partial sums y0 … over the G lanes of a channel: each exchange step
   // swaps half of what a lane holds with the lane o away and keeps the other half, summed; lane g ends
   // with the sums of steps g·K/G … (g+1)·K/G − 1.
@@ -583,49 +604,23 @@ ${stageBC({ W, N, G, quads, RQ }, ['b', 'c'])}`;
       });
       held = next;
     }
-    lines.push(held.map((value, k) => `      yS[c * ${TT + 4}u + 4u * q + g * ${K / G}u + ${k}u] = ${value};`).join('\n'));
-    return lines.join('\n');
+    return { code: lines.join('\n'), held };
   };
-  return `${enables(shuffles)}${PARAMS}
-${bindings(list)}
-${MATH}
-fn softplus4(x: vec4<f32>) -> vec4<f32> { return select(max(x, vec4<f32>(0.0)) + log(1.0 + exp(-abs(x))), x, x > vec4<f32>(20.0)); }
-var<workgroup> uT: array<vec4<f32>, ${CH * RQ}>;
-var<workgroup> dT: array<vec4<f32>, ${CH * RQ}>;
-${v.hasZ ? `var<workgroup> zT: array<vec4<f32>, ${CH * RQ}>;` : ''}
-var<workgroup> bT: array<vec4<f32>, ${N * RQ}>;
-var<workgroup> cT: array<vec4<f32>, ${N * RQ}>;
-${shuffles ? `var<workgroup> yS: array<f32, ${CH * (TT + 4)}>;` : `var<workgroup> yP: array<vec4<f32>, ${W * RQ}>;`}
-var<workgroup> chanD: array<f32, ${CH}>;
-var<workgroup> chanBias: array<f32, ${CH}>;
-@compute @workgroup_size(${W})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atC', 'blocks'])}
-  // Channels past dim compute on the last one and write nothing.
-${blockOfChannels(G, CH)}
-  var A: array<f32, ${S}>;
-  var h: array<f32, ${S}>;
-${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u] * 1.4426950408889634;
-  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${N}u + g * ${S}u + ${s}u]` : '0.0'};`)}
-  if (lid < ${CH}u) {
-    let dd = min(blk * ${CH}u + lid, dim - 1u);
-    chanD[lid] = ${v.hasD ? 'side[atD + dd]' : '0.0'};
-    chanBias[lid] = ${v.hasDeltaBias ? 'side[atBias + dd]' : '0.0'};
-  }
-${unroll(rowLoads, (k) => rows.map((r) => `  var ${r}${k}: vec4<f32>;`).join('\n'))}
-${unroll(bcLoads, (k) => `  var b${k}: vec4<f32>;\n  var c${k}: vec4<f32>;`)}
-${fetch('0u')}
-  workgroupBarrier();
-  var nextCheckpoint = 0u;
-  for (var tile = 0u; tile < L; tile += ${TT}u) {
-${stage}
-    workgroupBarrier();
-    // The next tile's loads go out now and arrive while this one is scanned.
-${fetch(`tile + ${TT}u`)}
-    // Steps past L in the last group have Δ = 0 and B = C = 0: they leave the state and y as they are.
-    let quadsHere = min(${quads}u, (L - tile) / 4u);
-    for (var q = 0u; q < quadsHere; q += ${P}u) {
-      // chunkSize is a multiple of the group: checkpoints fall on group starts.
+  const stashY = (held: string[]) => held.map((value, k) => `      yS[c * ${TT + 4}u + 4u * q + g * ${K / G}u + ${k}u] = ${value};`).join('\n');
+  // Direct path: D·u, the gate and the store of the invocation's quads of group p.
+  const writeY = (held: string[], p: number) => unroll(laneQuads, (i) => `      {
+        let qq = ${zAt(p, i)};
+        var o = vec4<f32>(${held.slice(4 * i, 4 * i + 4).join(', ')});
+        ${v.hasD ? `o += chanD[c] * uT[c * ${RQ}u + qq];` : ''}
+        ${v.hasZ ? `o *= zk${p}_${i} / (1.0 + exp(-zk${p}_${i}));` : ''}
+        if (live && tile + 4u * qq < L) { ys[(row * L + tile) / 4u + qq] = o; }
+      }`);
+  // One group of K steps from quad q: checkpoint, the walk of the invocation's states, y summed over the
+  // channel's invocations (p: the group's index on the direct path, where the groups are unrolled).
+  const groupBody = (p: number | null) => {
+    const sums = reduceScatter();
+    const out = !shuffles ? unroll(P, (p) => `      yP[lid * ${RQ}u + q + ${p}u] = vec4<f32>(${unroll(4, (k) => `y${4 * p + k}`, ', ')});`) : p === null ? `${sums.code}\n${stashY(sums.held)}` : `${sums.code}\n${writeY(sums.held, p)}`;
+    return `      // chunkSize is a multiple of the group: checkpoints fall on group starts.
       if (tile + 4u * q == nextCheckpoint) {
         if (live) {
 ${unroll(S, (s) => `          checkpoints[(row * chunks + nextCheckpoint / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
@@ -645,25 +640,73 @@ ${unroll(4, (k) => `          hn = exp2(dt${p}[${k}] * A[${s}]) * hn + du${p}[${
         }`)}
         h[${s}] = hn;
       }`)}
-${shuffles ? reduceScatter() : unroll(P, (p) => `      yP[lid * ${RQ}u + q + ${p}u] = vec4<f32>(${unroll(4, (k) => `y${4 * p + k}`, ', ')});`)}
-    }
-    workgroupBarrier();
-    // Stage out: y of the tile, whole rows (no loads from memory here: nothing to wait for).
-${unroll(TT / G, (k) => `    {
+${out}`;
+  };
+  const stageOut = `    // Stage out: y of the tile in 16-byte pieces of rows (no loads from memory here: nothing to wait for).
+${unroll(rowLoads, (k) => `    {
       let e = lid + ${k * W}u;
-      let cc = e / ${TT}u;
-      let j = e % ${TT}u;
-      let t = tile + j;
+      let cc = e / ${quads}u;
+      let qq = e % ${quads}u;
+      let t = tile + 4u * qq;
       let dd = blk * ${CH}u + cc;
-      if (dd < dim && t < L) {
-        var o = ${shuffles ? `yS[cc * ${TT + 4}u + j]` : unroll(G, partial, ' + ')};
-        ${v.hasD ? `o += chanD[cc] * uT[cc * ${RQ}u + j / 4u][j % 4u];` : ''}
-        ${v.hasZ ? `let zt = zT[cc * ${RQ}u + j / 4u][j % 4u];\n        o *= zt * sigmoid(zt);` : ''}
-        ys[(b * dim + dd) * L + t] = o;
+      if (e < ${rowPieces}u && dd < dim && t < L) {
+        var o = ${shuffles ? `vec4<f32>(${unroll(4, (i) => `yS[cc * ${TT + 4}u + 4u * qq + ${i}u]`, ', ')})` : unroll(G, (g) => `yP[(cc * ${G}u + ${g}u) * ${RQ}u + qq]`, ' + ')};
+        ${v.hasD ? `o += chanD[cc] * uT[cc * ${RQ}u + qq];` : ''}
+        ${v.hasZ ? `let zt = zKeep${k};\n        o *= zt / (1.0 + exp(-zt));` : ''}
+        ys[((b * dim + dd) * L + t) / 4u] = o;
       }
     }`)}
-    workgroupBarrier();
+`;
+  return `${enables(shuffles)}${PARAMS}
+${bindings(list)}
+${MATH}
+fn softplus4(x: vec4<f32>) -> vec4<f32> { return select(max(x, vec4<f32>(0.0)) + log(1.0 + exp(-abs(x))), x, x > vec4<f32>(20.0)); }
+var<workgroup> uT: array<vec4<f32>, ${CH * RQ}>;
+var<workgroup> dT: array<vec4<f32>, ${CH * RQ}>;
+var<workgroup> bT: array<vec4<f32>, ${N * RQ}>;
+var<workgroup> cT: array<vec4<f32>, ${N * RQ}>;
+${direct ? '' : shuffles ? `var<workgroup> yS: array<f32, ${CH * (TT + 4)}>;` : `var<workgroup> yP: array<vec4<f32>, ${W * RQ}>;`}
+var<workgroup> chanD: array<f32, ${CH}>;
+var<workgroup> chanBias: array<f32, ${CH}>;
+@compute @workgroup_size(${W})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+${paramLets(['batch', 'dim', 'L', 'chunkSize', 'chunks', 'atA', 'atD', 'atBias', 'atInitial', 'atLast', 'atC', 'blocks'])}
+  // Channels past dim compute on the last one and write nothing.
+${blockOfChannels(G, CH)}
+  var A: array<f32, ${S}>;
+  var h: array<f32, ${S}>;
+${unroll(S, (s) => `  A[${s}] = side[atA + d * ${N}u + g * ${S}u + ${s}u] * 1.4426950408889634;
+  h[${s}] = ${v.hasInitialState ? `side[atInitial + row * ${N}u + g * ${S}u + ${s}u]` : '0.0'};`)}
+  if (lid < ${CH}u) {
+    let dd = min(blk * ${CH}u + lid, dim - 1u);
+    chanD[lid] = ${v.hasD ? 'side[atD + dd]' : '0.0'};
+    chanBias[lid] = ${v.hasDeltaBias ? 'side[atBias + dd]' : '0.0'};
   }
+${unroll(rowLoads, (k) => rows.map((r) => `  var ${r}${k}: vec4<f32>;`).join('\n'))}
+${v.hasZ && !direct ? unroll(rowLoads, (k) => `  var zKeep${k}: vec4<f32>;`) : ''}
+${v.hasZ && direct ? unroll(groups, (p) => unroll(laneQuads, (i) => `  var zf${p}_${i}: vec4<f32>;\n  var zk${p}_${i}: vec4<f32>;`)) : ''}
+${unroll(bcLoads, (k) => `  var b${k}: vec4<f32>;\n  var c${k}: vec4<f32>;`)}
+${fetch('0u')}
+  workgroupBarrier();
+  var nextCheckpoint = 0u;
+  for (var tile = 0u; tile < L; tile += ${TT}u) {
+${stage}
+    workgroupBarrier();
+    // The next tile's loads go out now and arrive while this one is scanned.
+${fetch(`tile + ${TT}u`)}
+    // Steps past L in the last group have Δ = 0 and B = C = 0: they leave the state and y as they are.
+    let quadsHere = min(${quads}u, (L - tile) / 4u);
+${direct
+  ? unroll(groups, (p) => `    if (${p * P}u < quadsHere) {
+      let q = ${p * P}u;
+${groupBody(p)}
+    }`)
+  : `    for (var q = 0u; q < quadsHere; q += ${P}u) {
+${groupBody(null)}
+    }`}
+    workgroupBarrier();
+${direct ? '' : `${stageOut}    workgroupBarrier();
+`}  }
   if (live) {
 ${unroll(S, (s) => `    side[atLast + row * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
   }

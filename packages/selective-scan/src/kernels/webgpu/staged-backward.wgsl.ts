@@ -30,7 +30,7 @@ export function stagedBackwardMemory(v: { channels: number; G: number; N: number
   const RQ = v.tile / 4;
   const rows = v.hasZ ? 5 : 4; // u, Δ, dOut, softplus′, [dz factor]
   const groups = (v.channels * v.G) / v.lanes;
-  return 4 * (4 * RQ * (rows * v.channels + 2 * v.N) + 3 * v.channels * (v.tile + 4) + groups * 2 * v.N * (v.tile + 1) + 2 * v.channels);
+  return 4 * (4 * RQ * (rows * v.channels + 2 * v.N) + groups * 2 * v.N * (v.tile + 1) + 2 * v.channels);
 }
 
 /**
@@ -76,14 +76,15 @@ function reduceScatter(prefix: string, values: string[], masks: number[]): { cod
  * - with `prefetch`, the next tile's loads go out;
  * - blocks last to first: per state, the block's K states are recomputed from the block's start and the
  *   state gradient q runs back through them (dA in registers); dB and dC of the block's steps are summed
- *   over the subgroup's channels by shuffles, and du, dΔ and the pre-gate y over the channel's G
- *   invocations; both go to workgroup memory;
- * - stage-out: du, dΔ, dz of the tile in 16-byte pieces of rows (adding D·dOut, the softplus′ and the gate's
- *   derivative), dD and dDeltaBias partial per (batch, piece of the tile, channel), and dB, dC summed over
- *   the workgroup's subgroups as one partial per (batch, block of channels).
+ *   over the subgroup's channels by shuffles (to workgroup memory), and du, dΔ and the pre-gate y over
+ *   the channel's G invocations, each of which ends with K / G of the block's steps: it adds D·dOut, the
+ *   softplus′ and the gate's derivative and stores du, dΔ, dz of those steps (dD and dDeltaBias partial
+ *   per (batch, invocation, channel));
+ * - stage-out: dB, dC of the tile summed over the workgroup's subgroups as one partial per (batch, block
+ *   of channels).
  *
- * Bindings and params as `channelScanBackwardSource`, with u, Δ, dy, B·C, z, du, dΔ, dz and the dB/dC
- * parts as vec4 (L a multiple of 4); dD and dDeltaBias partials are laid out (batch, tile / 4, dim).
+ * Bindings and params as `channelScanBackwardSource`, with u, Δ, dy, B·C, z and the dB/dC parts as vec4 (L
+ * a multiple of 4), and du, dΔ, dz as vectors of K / G steps (up to 4).
  */
 export function stagedScanBackwardSource(v: StagedBackwardVariant): string {
   const { G, N, channels: CH, tile: TT, K } = v;
@@ -93,7 +94,6 @@ export function stagedScanBackwardSource(v: StagedBackwardVariant): string {
   // Rows are not padded: at 8-step tiles padding them for banks measured slower (the memory it takes costs
   // more occupancy than the conflicts it saves).
   const RQ = quads;
-  const ST = TT + 4; // stride of the per-channel sums
   const BT = TT + 1; // stride of the dB/dC rows
   const P = v.lanes;
   const Q = P / G; // channels per subgroup
@@ -106,8 +106,9 @@ export function stagedScanBackwardSource(v: StagedBackwardVariant): string {
   const vec = 'vec4<f32>';
   const list: [string, 'read' | 'read_write', string][] = [['us', 'read', vec], ['deltas', 'read', vec], ['dys', 'read', vec], ['BC', 'read', vec]];
   if (v.hasZ) list.push(['zs', 'read', vec]);
-  list.push(['side', 'read_write', 'f32'], ['checkpoints', 'read', 'f32'], ['dus', 'read_write', vec], ['ddeltas', 'read_write', vec]);
-  if (v.hasZ) list.push(['dzs', 'read_write', vec]);
+  const outView = (K / G) % 4 === 0 ? vec : (K / G) % 2 === 0 ? 'vec2<f32>' : 'f32';
+  list.push(['side', 'read_write', 'f32'], ['checkpoints', 'read', 'f32'], ['dus', 'read_write', outView], ['ddeltas', 'read_write', outView]);
+  if (v.hasZ) list.push(['dzs', 'read_write', outView]);
   list.push(['parts', 'read_write', vec]);
   const rows: [string, string][] = [['u', 'us'], ['r', 'deltas'], ['y', 'dys']];
   if (v.hasZ) rows.push(['z', 'zs']);
@@ -170,34 +171,38 @@ ${unroll(sums.held.length, (i) => `          { let slot = ${sums.base} + ${i}u;
   };
   // du, dΔ and the pre-gate y of the block's steps, summed over the channel's G invocations.
   const laneSums = reduceScatter('ls', steps.flatMap((j) => [`sdu${j}`, `sdt${j}`, `sy${j}`]), laneMasks);
-  const stageOut = `${unroll(rowLoads, (k) => `    {
-      let e = lid + ${k * W}u;
-      let cc = e / ${quads}u;
-      let qq = e % ${quads}u;
-      let t = tile + 4u * qq;
-      let dd = blk * ${CH}u + cc;
-      if (e < ${rowPieces}u && dd < dim && t < L) {
-        let i = cc * ${ST}u + 4u * qq;
-        let sdu = ${vec}(sums[i], sums[i + 1u], sums[i + 2u], sums[i + 3u]);
-        let sdt = ${vec}(sums[${CH * ST}u + i], sums[${CH * ST + 1}u + i], sums[${CH * ST + 2}u + i], sums[${CH * ST + 3}u + i]);
-        var pre = ${vec}(sums[${2 * CH * ST}u + i], sums[${2 * CH * ST + 1}u + i], sums[${2 * CH * ST + 2}u + i], sums[${2 * CH * ST + 3}u + i]);
-        let o4 = oT[cc * ${RQ}u + qq];
-        var du = sdu;
-${v.hasD
-  ? `        let u4 = uT[cc * ${RQ}u + qq];
-        du += chanD[cc] * o4;
-        pre += chanD[cc] * u4;
-        dDsum${k} += dot(o4, u4);`
-  : ''}
-        let gd = sdt * spT[cc * ${RQ}u + qq];
-        biasSum${k} += gd.x + gd.y + gd.z + gd.w;
-        let dst = ((b * dim + dd) * L + t) / 4u;
-        dus[dst] = du;
-        ddeltas[dst] = gd;
-        ${v.hasZ ? `dzs[dst] = zfT[cc * ${RQ}u + qq] * pre;` : ''}
-      }
-    }`)}
-    // dB and dC of the tile: 16-byte pieces of (kind, state) rows, summed over the subgroups.
+  // The channel's invocation g ends with the sums of steps g·n … g·n + n − 1 of the block (n = K / G), which
+  // it finishes and stores itself: D·dOut, softplus′ and the gate's derivative from the tile's rows, 16-byte
+  // (or 8- or 4-byte) stores. (Staging them through workgroup memory for whole-row stores took 30% more of
+  // it, and workgroup memory is what limits this kernel.)
+  const n = K / G;
+  if (laneSums.held.length !== 3 * n) throw new Error(`staged backward: ${laneSums.held.length} sums per invocation, not ${3 * n}`);
+  const width = Math.min(n, 4);
+  const store = width === 1 ? 'f32' : `vec${width}<f32>`;
+  const component = (name: string, j: string) => `${name}[c * ${RQ}u + (${j}) / 4u][(${j}) % 4u]`;
+  const finishSteps = unroll(n / width, (m) => `        {
+          let j = j0 + g * ${n}u + ${m * width}u;
+${unroll(width, (i) => `          let o${i} = ${component('oT', `j + ${i}u`)};
+          var du${i} = ${laneSums.held[3 * (m * width + i)]};
+          let gd${i} = ${laneSums.held[3 * (m * width + i) + 1]} * ${component('spT', `j + ${i}u`)};
+          var pre${i} = ${laneSums.held[3 * (m * width + i) + 2]};
+${v.hasD ? `          let u${i} = ${component('uT', `j + ${i}u`)};
+          du${i} += chanD[c] * o${i};
+          pre${i} += chanD[c] * u${i};
+          dDsum += o${i} * u${i};` : ''}
+`)}
+          // Steps past L (in the last tile) have dOut = 0 but not dΔ = 0: they are left out.
+          if (tile + j < L) {
+            biasSum += ${unroll(width, (i) => `gd${i}`, ' + ')};
+          }
+          if (live && tile + j < L) {
+            let dst = (row * L + tile + j) / ${width}u;
+            dus[dst] = ${store}(${unroll(width, (i) => `du${i}`, ', ')});
+            ddeltas[dst] = ${store}(${unroll(width, (i) => `gd${i}`, ', ')});
+            ${v.hasZ ? `dzs[dst] = ${store}(${unroll(width, (i) => `${component('zfT', `j + ${i}u`)} * pre${i}`, ', ')});` : ''}
+          }
+        }`);
+  const stageOut = `    // dB and dC of the tile: 16-byte pieces of (kind, state) rows, summed over the subgroups.
     for (var e = lid; e < ${outPieces}u; e += ${W}u) {
       let kind = e / ${N * quads}u;
       let n = (e / ${quads}u) % ${N}u;
@@ -229,7 +234,6 @@ ${v.hasZ ? `var<workgroup> zfT: array<${vec}, ${CH * RQ}>;` : ''}
 var<workgroup> bT: array<${vec}, ${N * RQ}>;
 var<workgroup> cT: array<${vec}, ${N * RQ}>;
 // du, dΔ and pre-gate y per (kind, channel, step); dB and dC per (subgroup, kind, state, step).
-var<workgroup> sums: array<f32, ${3 * CH * ST}>;
 var<workgroup> bcPart: array<f32, ${groups * 2 * N * BT}>;
 var<workgroup> chanD: array<f32, ${CH}>;
 var<workgroup> chanBias: array<f32, ${CH}>;
@@ -246,7 +250,8 @@ ${backwardRegisters(N, S)}
     chanBias[lid] = ${v.hasDeltaBias ? 'side[atBias + dd]' : '0.0'};
   }
   workgroupBarrier();
-${unroll(rowLoads, (k) => `  var dDsum${k} = 0.0;\n  var biasSum${k} = 0.0;`)}
+  var dDsum = 0.0;
+  var biasSum = 0.0;
   var starts: array<f32, ${v.maxBlocks * S}>;
 ${['pu', 'pr', 'pd', 'pb'].map((name) => `  var ${name}: array<f32, ${K}>;`).join('\n')}
 ${fetchRegisters.map((r) => `  var ${r}: ${vec};`).join('\n')}
@@ -278,10 +283,7 @@ ${unroll(K / 4, (p) => `        let dt${p} = dT[c * ${RQ}u + j0 / 4u + ${p}u];
 ${unroll(K, (j) => `        var sdu${j} = 0.0;\n        var sdt${j} = 0.0;\n        var sy${j} = 0.0;`)}
 ${unroll(S, perState)}
 ${laneSums.code.replace(/^/gm, '        ')}
-        if (${laneSums.writer}) {
-${unroll(laneSums.held.length, (i) => `          { let slot = ${laneSums.base} + ${i}u;
-            sums[((slot % 3u) * ${CH}u + c) * ${ST}u + j0 + slot / 3u] = ${laneSums.held[i]}; }`)}
-        }
+${finishSteps}
       }
       workgroupBarrier();
 ${stageOut}
@@ -293,13 +295,9 @@ ${stageOut}
   if (live) {
 ${stateGradientWrites(N, S, v.hasInitialState)}
   }
-${unroll(rowLoads, (k) => `  {
-    let e = lid + ${k * W}u;
-    let dd = blk * ${CH}u + e / ${quads}u;
-    if (e < ${rowPieces}u && dd < dim) {
-      ${v.hasD ? `side[atPartD + (b * ${quads}u + e % ${quads}u) * dim + dd] = dDsum${k};` : ''}
-      ${v.hasDeltaBias ? `side[atPartBias + (b * ${quads}u + e % ${quads}u) * dim + dd] = biasSum${k};` : ''}
-    }
-  }`)}
+  if (live) {
+    ${v.hasD ? `side[atPartD + (b * ${G}u + g) * dim + d] = dDsum;` : ''}
+    ${v.hasDeltaBias ? `side[atPartBias + (b * ${G}u + g) * dim + d] = biasSum;` : ''}
+  }
 }`;
 }
