@@ -242,9 +242,9 @@ const CHANNEL_TILINGS: Partial<ScanTiling>[] = [
   { stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, channelGroup: 8 }, { stagedSteps: 16, channelGroup: 2, stagedWorkgroup: 32 },
   { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 128 }, { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 32 }, { stagedSteps: 16, stagedTile: 64 },
   { stagedSteps: 16, stagedTile: 64, stagedWorkgroup: 32 }, { stagedSteps: 8, stagedTile: 64 },
-  { channelGroup: 2 }, { channelGroup: 2, stagedTile: 32, stagedSteps: 16 }, { channelGroup: 2, stagedTile: 32 }, { channelGroup: 2, stagedWorkgroup: 128 },
+  { channelGroup: 2, stagedTile: 32, stagedSteps: 16 }, { channelGroup: 2, stagedTile: 32 }, { channelGroup: 2, stagedWorkgroup: 128 },
   { channelGroup: 2, stagedTile: 32, stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 256 },
-  { stagedSteps: 16, stagedWorkgroup: 128 }, { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 128, channelGroup: 8 },
+  { stagedSteps: 16, stagedTile: 32, stagedWorkgroup: 128, channelGroup: 8 },
   { stagedShuffles: false }, { channelGroup: 2 }, { channelStaged: false },
 ];
 // The staged backward's knobs, one at a time (the memory each needs is checked: over the limit, the

@@ -403,9 +403,8 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     checkpoints = forward.checkpoints;
   }
   const checkpointCount = Math.ceil(L / spacing);
-  const G = staged ? staged.G : invocationsPerChannel(N);
   // dD and dDeltaBias are partial per (batch, invocation of a channel, channel).
-  const perChannel = G;
+  const G = staged ? staged.G : invocationsPerChannel(N);
   const channels = tiling.channelBlock;
   const blocks = Math.ceil(dim / channels);
   const BC = new Packed(be, [inputs[3], inputs[4]], temporary);
@@ -413,7 +412,7 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     be,
     [
       inputs[2], optional(inputs, slots.D), optional(inputs, slots.deltaBias), inputs[slots.next + 2],
-      batch * dim * N, attrs.hasD ? batch * perChannel * dim : 0, attrs.hasDeltaBias ? batch * perChannel * dim : 0, attrs.hasInitialState ? batch * dim * N : 0,
+      batch * dim * N, attrs.hasD ? batch * G * dim : 0, attrs.hasDeltaBias ? batch * G * dim : 0, attrs.hasInitialState ? batch * dim * N : 0,
     ],
     temporary,
   );
@@ -453,9 +452,9 @@ function channelBackward(be: WebGpuBackend, inputs: readonly TensorInfo[], attrs
     sumParts(be, parts, 0, [batch, N, L], batch, blocks),
     sumParts(be, parts, partSize, [batch, N, L], batch, blocks),
   ];
-  if (attrs.hasD) outputs.push(sumParts(be, side.buffer, side.at[5], [dim], 1, batch * perChannel));
+  if (attrs.hasD) outputs.push(sumParts(be, side.buffer, side.at[5], [dim], 1, batch * G));
   if (dz) outputs.push(dz);
-  if (attrs.hasDeltaBias) outputs.push(sumParts(be, side.buffer, side.at[6], [dim], 1, batch * perChannel));
+  if (attrs.hasDeltaBias) outputs.push(sumParts(be, side.buffer, side.at[6], [dim], 1, batch * G));
   if (attrs.hasInitialState) outputs.push(side.unpack(7, [batch, dim, N]));
   releaseAll(be, temporary);
   return outputs;

@@ -106,9 +106,12 @@ export function stagedScanBackwardSource(v: StagedBackwardVariant): string {
   const vec = 'vec4<f32>';
   const list: [string, 'read' | 'read_write', string][] = [['us', 'read', vec], ['deltas', 'read', vec], ['dys', 'read', vec], ['BC', 'read', vec]];
   if (v.hasZ) list.push(['zs', 'read', vec]);
-  const outView = (K / G) % 4 === 0 ? vec : (K / G) % 2 === 0 ? 'vec2<f32>' : 'f32';
-  list.push(['side', 'read_write', 'f32'], ['checkpoints', 'read', 'f32'], ['dus', 'read_write', outView], ['ddeltas', 'read_write', outView]);
-  if (v.hasZ) list.push(['dzs', 'read_write', outView]);
+  // Each of a channel's G invocations stores n = K / G steps of du, dΔ, dz per block, as vectors of up to 4.
+  const n = K / G;
+  const width = Math.min(n, 4);
+  const store = width === 1 ? 'f32' : `vec${width}<f32>`;
+  list.push(['side', 'read_write', 'f32'], ['checkpoints', 'read', 'f32'], ['dus', 'read_write', store], ['ddeltas', 'read_write', store]);
+  if (v.hasZ) list.push(['dzs', 'read_write', store]);
   list.push(['parts', 'read_write', vec]);
   const rows: [string, string][] = [['u', 'us'], ['r', 'deltas'], ['y', 'dys']];
   if (v.hasZ) rows.push(['z', 'zs']);
@@ -175,10 +178,7 @@ ${unroll(sums.held.length, (i) => `          { let slot = ${sums.base} + ${i}u;
   // it finishes and stores itself: D·dOut, softplus′ and the gate's derivative from the tile's rows, 16-byte
   // (or 8- or 4-byte) stores. (Staging them through workgroup memory for whole-row stores took 30% more of
   // it, and workgroup memory is what limits this kernel.)
-  const n = K / G;
   if (laneSums.held.length !== 3 * n) throw new Error(`staged backward: ${laneSums.held.length} sums per invocation, not ${3 * n}`);
-  const width = Math.min(n, 4);
-  const store = width === 1 ? 'f32' : `vec${width}<f32>`;
   const component = (name: string, j: string) => `${name}[c * ${RQ}u + (${j}) / 4u][(${j}) % 4u]`;
   const finishSteps = unroll(n / width, (m) => `        {
           let j = j0 + g * ${n}u + ${m * width}u;
@@ -233,7 +233,7 @@ var<workgroup> spT: array<${vec}, ${CH * RQ}>;
 ${v.hasZ ? `var<workgroup> zfT: array<${vec}, ${CH * RQ}>;` : ''}
 var<workgroup> bT: array<${vec}, ${N * RQ}>;
 var<workgroup> cT: array<${vec}, ${N * RQ}>;
-// du, dΔ and pre-gate y per (kind, channel, step); dB and dC per (subgroup, kind, state, step).
+// dB and dC per (subgroup, kind, state, step).
 var<workgroup> bcPart: array<f32, ${groups * 2 * N * BT}>;
 var<workgroup> chanD: array<f32, ${CH}>;
 var<workgroup> chanBias: array<f32, ${CH}>;
