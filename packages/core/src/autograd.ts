@@ -89,6 +89,14 @@ export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[])
   return (...xs) => computeGradients(() => f(...xs), xs);
 }
 
+/**
+ * Whether an op on `inputs` run now would be recorded for gradients (inside a gradient computation, not
+ * under `noGrad`, and depending on a source): ops may skip saving what only their backward reads.
+ */
+export function recordsGradients(inputs: readonly Tensor[]): boolean {
+  return engine.records(inputs);
+}
+
 /** Runs `fn` without recording gradients. */
 export function noGrad<T>(fn: () => T): T {
   engine.gradPaused++;

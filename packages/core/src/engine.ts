@@ -148,10 +148,15 @@ class Engine {
     return outputs;
   }
 
+  /** Whether an op on `inputs` run now would be recorded for gradients. */
+  records(inputs: readonly Tensor[]): boolean {
+    const tape = this.tape;
+    return !!tape && this.gradPaused === 0 && inputs.some((t) => tape.tracked.has(t.id));
+  }
+
   private record(name: string, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: Attrs): void {
     const tape = this.tape;
-    if (!tape || this.gradPaused > 0) return;
-    if (!inputs.some((t) => tape.tracked.has(t.id))) return;
+    if (!tape || !this.records(inputs)) return;
     tape.nodes.push({ kernel: name, inputs, outputs, attrs });
     for (const t of inputs) tape.saved.add(t);
     for (const t of outputs) {

@@ -14,7 +14,7 @@ export { Tensor } from './tensor';
 export { Generator, manualSeed, globalGenerator } from './random';
 export { memory, tidy, keep, dispose, type MemoryInfo } from './memory';
 export { setBackend, getBackend, registerBackend, registerKernel, registerGradient, runKernel, toBackend, type BackendName } from './backends';
-export { computeGradients, grad, grads, valueAndGrad, valueAndGrads, noGrad } from './autograd';
+export { computeGradients, grad, grads, valueAndGrad, valueAndGrads, noGrad, recordsGradients } from './autograd';
 export { checkGradients, type GradientCheckOptions, type GradientCheckResult } from './gradcheck';
 export { CpuBackend, CpuData } from './backends/cpu/index';
 export { WasmBackend, WasmData, configureWasm, setWasmThreads, type WasmBackendOptions, type WasmKernelModule, type WasmLocation } from './backends/wasm/index';

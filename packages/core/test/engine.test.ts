@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  add, checkGradients, computeGradients, DisposedError, div, exp, keep, log, matmul, memory, mul, neg, randn,
-  reshape, ShapeError, sub, sum, tensor, tidy, zeros, type Tensor,
+  add, checkGradients, computeGradients, DisposedError, div, exp, keep, log, matmul, memory, mul, neg, noGrad, randn,
+  recordsGradients, reshape, ShapeError, sub, sum, tensor, tidy, zeros, type Tensor,
 } from '@ssmjs/core';
 
 describe('tensors and memory', () => {
@@ -72,6 +72,23 @@ describe('arithmetic and matmul', () => {
 });
 
 describe('autograd', () => {
+  it('says whether an op on given inputs would be recorded', () => {
+    const x = tensor([1, 2, 3]);
+    const other = tensor([4, 5, 6]);
+    const seen: Record<string, boolean> = {};
+    expect(recordsGradients([x])).toBe(false);
+    const { value, grads } = computeGradients(() => {
+      const y = mul(x, 2);
+      seen.source = recordsGradients([x]);
+      seen.derived = recordsGradients([other, y]);
+      seen.unrelated = recordsGradients([other]);
+      seen.paused = noGrad(() => recordsGradients([x]));
+      return sum(y);
+    }, [x]);
+    expect(seen).toEqual({ source: true, derived: true, unrelated: false, paused: false });
+    [x, other, value, ...grads].forEach((t) => t.dispose());
+  });
+
   it('gradients of a small expression match finite differences', async () => {
     const x = randn([3, 4], { seed: 2 });
     const w = randn([1, 4], { seed: 3 });

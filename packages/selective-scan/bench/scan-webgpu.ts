@@ -18,7 +18,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { abs, add, neg, randn, registerBackend, runKernel, setBackend, tensor, toBackend, WebGpuBackend, type Tensor } from '@ssmjs/core';
-import { SCAN_BACKWARD_KERNEL, SCAN_KERNEL, selectiveScan } from '../src/index';
+import { inferenceChunkSize, SCAN_BACKWARD_KERNEL, SCAN_KERNEL, selectiveScan } from '../src/index';
 import type { ScanAttrs } from '../src/kernels/contract';
 import { setScanTiling, type ScanTiling } from '../src/kernels/webgpu';
 import { channelBackwardMemory, invocationsPerChannel } from '../src/kernels/webgpu/channels.wgsl';
@@ -149,8 +149,12 @@ const FAMILY_TILINGS = {
   channels: { kernels: 'channels' },
   channels8: { kernels: 'channels', channelGroup: 8 },
   unstaged: { kernels: 'channels', stagedBackward: false, channelStaged: false },
-} satisfies Record<string, Partial<ScanTiling>>;
-const FAMILIES = option('families', 'tiles,channels').split(',') as (keyof typeof FAMILY_TILINGS)[];
+} as Record<string, Partial<ScanTiling>>;
+// --variants 'name={"stagedGlobalBC":true};…': more channel-kernel families (kernel variants timed
+// sample by sample against the default in the same run).
+const VARIANTS = option('variants', '').split(';').filter(Boolean).map((entry) => entry.split(/=(.*)/s));
+for (const [family, json] of VARIANTS) FAMILY_TILINGS[family] = { kernels: 'channels', ...JSON.parse(json) };
+const FAMILIES = [...option('families', 'tiles,channels').split(','), ...VARIANTS.map(([family]) => family)];
 for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) {
   await setBackend(name);
   const backend = await selectiveScanBackend(name);
@@ -177,6 +181,8 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
     const dLast = randn([batch, dim, N], { seed: 21 });
     const saved = runKernel(SCAN_KERNEL, xs, ATTRS);
     const forward = () => runKernel(SCAN_KERNEL, xs, ATTRS).forEach((t) => t.dispose());
+    // The forward as selectiveScan runs it where no gradient is recorded: no checkpoints but the first.
+    const inference = () => runKernel(SCAN_KERNEL, xs, { ...ATTRS, chunkSize: inferenceChunkSize(L) }).forEach((t) => t.dispose());
     const backward = () => runKernel(SCAN_BACKWARD_KERNEL, [...xs, saved[2], dy, dLast], ATTRS).forEach((t) => t.dispose());
     // Memory-bound reference on the same GPU: one read and one write of u's size.
     const copy = () => neg(xs[0]).dispose();
@@ -185,6 +191,7 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
     for (const kernels of families) {
       setScanTiling(FAMILY_TILINGS[kernels]);
       await warm(backend, forward);
+      await warm(backend, inference);
       await warm(backend, backward);
     }
     await warm(backend, copy);
@@ -192,6 +199,7 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
       for (const kernels of families) {
         setScanTiling(FAMILY_TILINGS[kernels]);
         add(`${kernels} forward`, await sample(backend, forward));
+        add(`${kernels} inference`, await sample(backend, inference));
         add(`${kernels} backward`, await sample(backend, backward));
       }
       add('copy', await sample(backend, copy));
@@ -205,6 +213,7 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
     for (const kernels of families) {
       const forwardS = median(times.get(`${kernels} forward`)!);
       const backwardS = median(times.get(`${kernels} backward`)!);
+      const inferenceS = median(times.get(`${kernels} inference`)!);
       const run = {
         backend: name,
         kernels,
@@ -212,6 +221,8 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
         forwardMs: forwardS * 1e3,
         backwardMs: backwardS * 1e3,
         forwardMinMs: Math.min(...times.get(`${kernels} forward`)!) * 1e3,
+        inferenceMs: inferenceS * 1e3,
+        inferenceMinMs: Math.min(...times.get(`${kernels} inference`)!) * 1e3,
         backwardMinMs: Math.min(...times.get(`${kernels} backward`)!) * 1e3,
         forwardGBs: forwardBytes / forwardS / 1e9,
         backwardGBs: backwardBytes / backwardS / 1e9,
@@ -224,6 +235,7 @@ for (const name of option('backends', 'webgpu,webgpu-no-subgroups').split(',')) 
       (results.runs as unknown[]).push(run);
       console.log(
         `${name} ${kernels} B=${batch}: forward ${run.forwardMs.toFixed(3)} ms (fastest ${run.forwardMinMs.toFixed(3)}; ${run.forwardGBs.toFixed(0)} GB/s, ${(run.forwardUpdatesPerS / 1e9).toFixed(1)} G updates/s), ` +
+          `without checkpoints ${run.inferenceMs.toFixed(3)} ms (fastest ${run.inferenceMinMs.toFixed(3)}), ` +
           `backward ${run.backwardMs.toFixed(3)} ms (fastest ${run.backwardMinMs.toFixed(3)}; ${run.backwardGBs.toFixed(0)} GB/s, ×${run.backwardOverForward.toFixed(2)} forward); ` +
           `elementwise neg ${run.elementwiseGBs.toFixed(0)} GB/s`,
       );

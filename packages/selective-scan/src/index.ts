@@ -14,7 +14,7 @@ export {
   type SelectiveScanResult,
   type SelectiveStateUpdateArgs,
 } from './scan';
-export { SCAN_KERNEL, SCAN_BACKWARD_KERNEL, STATE_UPDATE_KERNEL, DEFAULT_CHUNK_SIZE } from './kernels/contract';
+export { SCAN_KERNEL, SCAN_BACKWARD_KERNEL, STATE_UPDATE_KERNEL, DEFAULT_CHUNK_SIZE, inferenceChunkSize } from './kernels/contract';
 
 export { loadWasmKernels } from './kernels/wasm';
 

@@ -8,8 +8,10 @@ import {
   checkGradients,
   computeGradients,
   dispose,
+  keep,
   memory,
   mul,
+  noGrad,
   setBackend,
   sum,
   tensor,
@@ -92,6 +94,30 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     expect(maxRelativeError(await second.lastState!.data(), await whole.lastState!.data())).toBeLessThan(tolerance);
     expect(yWhole.length).toBe(batch * dim * L);
     dispose([x, whole, first, second, y1, y2]);
+  });
+
+  it('the forward without gradients recorded (one checkpoint kept) gives what the recorded one gives', async () => {
+    for (const L of [1, 70]) {
+      const x = randomScanInputs(2, 3, 5, L, 8);
+      const scan = () => {
+        const { y, lastState } = selectiveScan({ ...x, deltaSoftplus: true, returnLastState: true });
+        return { y: keep(y), lastState: keep(lastState!) };
+      };
+      const free = scan();
+      let recorded: { y: Tensor; lastState?: Tensor } | undefined;
+      let paused: { y: Tensor; lastState?: Tensor } | undefined;
+      // (kept: computeGradients frees what was made inside it but its value and gradients)
+      const { value, grads } = computeGradients(() => {
+        paused = noGrad(scan);
+        recorded = scan();
+        return sum(recorded.y);
+      }, [x.u]);
+      for (const other of [free, paused!]) {
+        expect(maxRelativeError(await other.y.data(), await recorded!.y.data())).toBeLessThan(tolerance);
+        expect(maxRelativeError(await other.lastState!.data(), await recorded!.lastState!.data())).toBeLessThan(tolerance);
+      }
+      dispose([x, free, paused!, recorded!, value, grads]);
+    }
   });
 
   it('gradients do not depend on the chunk size (L=1, L=13 with chunks of 1, 5, 64)', async () => {

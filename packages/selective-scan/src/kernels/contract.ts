@@ -14,6 +14,12 @@ export const STATE_UPDATE_KERNEL = 'selectiveStateUpdate';
 /** Default number of time steps between the states the forward saves for the backward. */
 export const DEFAULT_CHUNK_SIZE = 64;
 
+/**
+ * The checkpoint spacing of a forward whose gradient is not recorded: nothing reads its checkpoints, so
+ * it keeps only the first (the whole length, rounded up to a multiple of the kernels' largest tile).
+ */
+export const inferenceChunkSize = (L: number): number => Math.ceil(L / 64) * 64;
+
 export interface ScanAttrs {
   hasD: boolean;
   hasZ: boolean;

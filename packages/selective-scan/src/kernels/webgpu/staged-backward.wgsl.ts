@@ -148,7 +148,7 @@ ${unroll(K / 4, (p) => `        let b${p} = bT[(${s * G}u + g) * ${RQ}u + j0 / 4
         let c${p} = cT[(${s * G}u + g) * ${RQ}u + j0 / 4u + ${p}u];`)}
         var hn = starts[blockAt * ${S}u + ${s}u];
 ${unroll(K, (j) => `        let hp${j} = hn;
-        let dc${j} = exp(${at('dt', j)} * A[${s}]);
+        let dc${j} = exp2(${at('dt', j)} * A2[${s}]);
         hn = dc${j} * hn + ${at('x', j)} * ${at('b', j)};
         sy${j} += ${at('c', j)} * hn;`)}
         var qs = q[${s}];
@@ -244,6 +244,9 @@ ${paramLets(['batch', 'dim', 'L', 'spacing', 'checkpointCount', 'blocks', 'atA',
 ${blockOfChannels(G, CH)}
   let rowAt = row * L;
 ${backwardRegisters(N, S)}
+  // The decays as exp2(Δ·A·log2 e): one multiply less per state and step (1% at batch 8 and 16 on the H200).
+  var A2: array<f32, ${S}>;
+${unroll(S, (s) => `  A2[${s}] = A[${s}] * 1.4426950408889634;`)}
   if (lid < ${CH}u) {
     let dd = min(blk * ${CH}u + lid, dim - 1u);
     chanD[lid] = ${v.hasD ? 'side[atD + dd]' : '0.0'};
@@ -260,7 +263,7 @@ ${fetchRegisters.map((r) => `  var ${r}: ${vec};`).join('\n')}
     let chunkEnd = min(L, chunkStart + spacing);
     let blockCount = (chunkEnd - chunkStart + ${K - 1}u) / ${K}u;
     // 1. The state at the start of each block of the spacing.
-${blockStartsSource({ N, S, T: K, vec4: true, deltaSoftplus: v.deltaSoftplus, hasDeltaBias: v.hasDeltaBias }, { u: 'pu', raw: 'pr', dt: 'pd', B: 'pb' })}
+${blockStartsSource({ N, S, T: K, vec4: true, deltaSoftplus: v.deltaSoftplus, hasDeltaBias: v.hasDeltaBias }, { u: 'pu', raw: 'pr', dt: 'pd', B: 'pb', A2: 'A2' })}
     // 2. The tiles of the spacing, last to first.
     var tile = chunkStart + ((chunkEnd - chunkStart - 1u) / ${TT}u) * ${TT}u;
 ${v.prefetch ? fetch('tile') : ''}
