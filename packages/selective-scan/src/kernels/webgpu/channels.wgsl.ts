@@ -559,7 +559,9 @@ export function stagedScanForwardSource(v: StagedScanVariant): string {
   const bcLoads = Math.ceil(bcPieces / W);
   const list: [string, 'read' | 'read_write', string][] = [['us', 'read', 'vec4<f32>'], ['deltas', 'read', 'vec4<f32>'], ['BC', 'read', 'vec4<f32>']];
   if (v.hasZ) list.push(['zs', 'read', 'vec4<f32>']);
-  list.push(['ys', 'read_write', 'vec4<f32>'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', 'f32']);
+  // Checkpoints as 16-byte stores where an invocation's states come in fours.
+  const checkpointVec4 = S % 4 === 0;
+  list.push(['ys', 'read_write', 'vec4<f32>'], ['side', 'read_write', 'f32'], ['checkpoints', 'read_write', checkpointVec4 ? 'vec4<f32>' : 'f32']);
   const shuffles = v.shuffles && G > 1;
   const K = v.group;
   const P = K / 4; // quads per group
@@ -623,7 +625,9 @@ ${v.hasZ && direct ? unroll(groups, (p) => unroll(laneQuads, (i) => `    zk${p}_
     return `      // chunkSize is a multiple of the group: checkpoints fall on group starts.
       if (tile + 4u * q == nextCheckpoint) {
         if (live) {
-${unroll(S, (s) => `          checkpoints[(row * chunks + nextCheckpoint / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
+${checkpointVec4
+  ? unroll(S / 4, (i) => `          checkpoints[((row * chunks + nextCheckpoint / chunkSize) * ${N}u + g * ${S}u) / 4u + ${i}u] = vec4<f32>(${unroll(4, (k) => `h[${4 * i + k}]`, ', ')});`)
+  : unroll(S, (s) => `          checkpoints[(row * chunks + nextCheckpoint / chunkSize) * ${N}u + g * ${S}u + ${s}u] = h[${s}];`)}
         }
         nextCheckpoint += chunkSize;
       }

@@ -150,17 +150,20 @@ ${unroll(K / 4, (p) => `        let b${p} = bT[(${s * G}u + g) * ${RQ}u + j0 / 4
 ${unroll(K, (j) => `        let hp${j} = hn;
         let dc${j} = exp2(${at('dt', j)} * A2[${s}]);
         hn = dc${j} * hn + ${at('x', j)} * ${at('b', j)};
+        let hs${j} = hn;
         sy${j} += ${at('c', j)} * hn;`)}
         var qs = q[${s}];
 ${unroll(K, (jj) => {
   const j = K - 1 - jj;
-  return `        let dh${j} = dc${j} * hp${j};
-        let gq${j} = qs + ${at('o', j)} * ${at('c', j)};
+  // With g = the state gradient after step j and w = g·exp(Δ·A)·h_{j−1}: dA += w·Δ, dΔ gets A·w here
+  // and u·Σ g·B after the sums (as du = Δ·Σ g·B: Δ and u are the same for every state), dC = dOut·h_j.
+  return `        let gq${j} = qs + ${at('o', j)} * ${at('c', j)};
+        let w${j} = gq${j} * (dc${j} * hp${j});
+        dA[${s}] += w${j} * ${at('dt', j)};
+        sdt${j} += A[${s}] * w${j};
+        sgb${j} += gq${j} * ${at('b', j)};
         let vb${j} = gq${j} * ${at('x', j)};
-        let vc${j} = ${at('o', j)} * (dh${j} + ${at('x', j)} * ${at('b', j)});
-        sdt${j} += gq${j} * (A[${s}] * dh${j} + ${at('b', j)} * ${at('u', j)});
-        dA[${s}] += gq${j} * ${at('dt', j)} * dh${j};
-        sdu${j} += gq${j} * ${at('dt', j)} * ${at('b', j)};
+        let vc${j} = ${at('o', j)} * hs${j};
         qs = dc${j} * gq${j};`;
 })}
         q[${s}] = qs;
@@ -172,8 +175,8 @@ ${unroll(sums.held.length, (i) => `          { let slot = ${sums.base} + ${i}u;
         }
       }`;
   };
-  // du, dΔ and the pre-gate y of the block's steps, summed over the channel's G invocations.
-  const laneSums = reduceScatter('ls', steps.flatMap((j) => [`sdu${j}`, `sdt${j}`, `sy${j}`]), laneMasks);
+  // Σ g·B, the A·w part of dΔ and the pre-gate y of the block's steps, summed over the channel's G invocations.
+  const laneSums = reduceScatter('ls', steps.flatMap((j) => [`sgb${j}`, `sdt${j}`, `sy${j}`]), laneMasks);
   // The channel's invocation g ends with the sums of steps g·n … g·n + n − 1 of the block (n = K / G), which
   // it finishes and stores itself: D·dOut, softplus′ and the gate's derivative from the tile's rows, 16-byte
   // (or 8- or 4-byte) stores. (Staging them through workgroup memory for whole-row stores took 30% more of
@@ -183,11 +186,12 @@ ${unroll(sums.held.length, (i) => `          { let slot = ${sums.base} + ${i}u;
   const finishSteps = unroll(n / width, (m) => `        {
           let j = j0 + g * ${n}u + ${m * width}u;
 ${unroll(width, (i) => `          let o${i} = ${component('oT', `j + ${i}u`)};
-          var du${i} = ${laneSums.held[3 * (m * width + i)]};
-          let gd${i} = ${laneSums.held[3 * (m * width + i) + 1]} * ${component('spT', `j + ${i}u`)};
+          let u${i} = ${component('uT', `j + ${i}u`)};
+          let gb${i} = ${laneSums.held[3 * (m * width + i)]};
+          var du${i} = ${component('dT', `j + ${i}u`)} * gb${i};
+          let gd${i} = (${laneSums.held[3 * (m * width + i) + 1]} + u${i} * gb${i}) * ${component('spT', `j + ${i}u`)};
           var pre${i} = ${laneSums.held[3 * (m * width + i) + 2]};
-${v.hasD ? `          let u${i} = ${component('uT', `j + ${i}u`)};
-          du${i} += chanD[c] * o${i};
+${v.hasD ? `          du${i} += chanD[c] * o${i};
           pre${i} += chanD[c] * u${i};
           dDsum += o${i} * u${i};` : ''}
 `)}
@@ -283,7 +287,7 @@ ${unroll(K / 4, (p) => `        let dt${p} = dT[c * ${RQ}u + j0 / 4u + ${p}u];
         let u${p} = uT[c * ${RQ}u + j0 / 4u + ${p}u];
         let o${p} = oT[c * ${RQ}u + j0 / 4u + ${p}u];
         let x${p} = dt${p} * u${p};`)}
-${unroll(K, (j) => `        var sdu${j} = 0.0;\n        var sdt${j} = 0.0;\n        var sy${j} = 0.0;`)}
+${unroll(K, (j) => `        var sgb${j} = 0.0;\n        var sdt${j} = 0.0;\n        var sy${j} = 0.0;`)}
 ${unroll(S, perState)}
 ${laneSums.code.replace(/^/gm, '        ')}
 ${finishSteps}
