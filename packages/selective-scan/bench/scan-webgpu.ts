@@ -10,8 +10,8 @@
 //     --external:webgpu --ignore-annotations --outfile=.device/scan-webgpu.mjs
 //   source .device/env.sh && python3 tooling/bench/scan_torch.py > $OUT/scan-torch.json \
 //     && node .device/scan-webgpu.mjs --torch $OUT/scan-torch.json --out $OUT/scan-webgpu.json
-// Options: --backends, --batches, --families (tiles, channels, channels8, unstaged), --samples, --dim, --L, --out,
-// --tilings 0 (skip the other tilings), --tile-tilings 0 / --channel-tilings 0 (skip only the tile scan's /
+// Options: --backends, --batches, --families (tiles, channels, channels8, unstaged), --samples, --dim, --L, --chunk, --out,
+// --variants (see below), --tilings 0 (skip the other tilings), --tile-tilings 0 / --channel-tilings 0 (skip only the tile scan's /
 // the channel forward's and unstaged backward's).
 // Here, on SwiftShader (slow; small sizes): VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 //   node .device/scan-webgpu.mjs --batches 1 --L 64 --dim 64 --samples 2 --reps 2
@@ -95,7 +95,8 @@ function inputs(batch: number, d: number, n: number, l: number, seed: number): T
   ];
 }
 
-const ATTRS: ScanAttrs = { hasD: true, hasZ: true, hasDeltaBias: true, hasInitialState: false, deltaSoftplus: true, chunkSize: 64 };
+// --chunk: the checkpoint spacing of the forward the backward reads (selectiveScan's chunkSize; default 64).
+const ATTRS: ScanAttrs = { hasD: true, hasZ: true, hasDeltaBias: true, hasInitialState: false, deltaSoftplus: true, chunkSize: Number(option('chunk', '64')) };
 
 async function maxError(got: Tensor, want: Tensor): Promise<number> {
   const [g, w] = [await got.data(), await want.data()];
@@ -150,7 +151,7 @@ const FAMILY_TILINGS = {
   channels8: { kernels: 'channels', channelGroup: 8 },
   unstaged: { kernels: 'channels', stagedBackward: false, channelStaged: false },
 } as Record<string, Partial<ScanTiling>>;
-// --variants 'name={"stagedGlobalBC":true};…': more channel-kernel families (kernel variants timed
+// --variants 'name={"stagedBackwardTile":16};…': more channel-kernel families (kernel variants timed
 // sample by sample against the default in the same run).
 const VARIANTS = option('variants', '').split(';').filter(Boolean).map((entry) => entry.split(/=(.*)/s));
 for (const [family, json] of VARIANTS) FAMILY_TILINGS[family] = { kernels: 'channels', ...JSON.parse(json) };
