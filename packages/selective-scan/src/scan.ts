@@ -88,8 +88,7 @@ export function selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
     hasDeltaBias: !!deltaBias,
     hasInitialState: !!initialState,
     deltaSoftplus: args.deltaSoftplus ?? false,
-    // Checkpoints only where a backward will read them (at batch 16, L 2048 they are 6% of the forward's traffic).
-    chunkSize: recordsGradients(inputs) ? chunkSize : inferenceChunkSize(L),
+    chunkSize: checkpointSpacing(inputs, chunkSize, L),
   };
   const [y, lastState, checkpoints] = runKernel(SCAN_KERNEL, inputs, attrs);
   // While gradients are recorded, core keeps the checkpoints alive until the backward has read them.
@@ -97,6 +96,14 @@ export function selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
   if (args.returnLastState) return { y, lastState };
   lastState.dispose();
   return { y };
+}
+
+/**
+ * The checkpoint spacing of a forward on `inputs`: `chunkSize` where its gradient is recorded, else one
+ * checkpoint (nothing will read them; at batch 16, L 2048 they are 6% of the forward's traffic).
+ */
+export function checkpointSpacing(inputs: readonly Tensor[], chunkSize: number, L: number): number {
+  return recordsGradients(inputs) ? chunkSize : inferenceChunkSize(L);
 }
 
 registerGradient(SCAN_KERNEL, ([dy, dLastState], { inputs, outputs, attrs }) => {

@@ -19,6 +19,7 @@ import {
   type Tensor,
 } from '@ssmjs/core';
 import { selectiveScan, selectiveStateUpdate } from '@ssmjs/selective-scan';
+import { checkpointSpacing } from '../src/scan';
 import { maxRelativeError, randomScanInputs } from './helpers';
 import { testedBackends, useBackend } from './backends';
 import { setScanTiling } from '../src/kernels/webgpu';
@@ -96,7 +97,21 @@ describe.each(testedBackends())('selectiveScan on %s', (backend, tolerance) => {
     dispose([x, whole, first, second, y1, y2]);
   });
 
-  it('the forward without gradients recorded (one checkpoint kept) gives what the recorded one gives', async () => {
+  it('keeps checkpoints at chunkSize only where the gradient is recorded', () => {
+    const x = randomScanInputs(1, 2, 3, 70, 9);
+    const inputs = [x.u, x.delta, x.A, x.B, x.C];
+    const seen: number[] = [];
+    seen.push(checkpointSpacing(inputs, 5, 70));
+    const { value, grads } = computeGradients(() => {
+      seen.push(checkpointSpacing(inputs, 5, 70), noGrad(() => checkpointSpacing(inputs, 5, 70)));
+      return sum(x.u);
+    }, [x.u]);
+    // 128: one checkpoint (70 steps rounded up to the kernels' largest tile).
+    expect(seen).toEqual([128, 5, 128]);
+    dispose([x, value, grads]);
+  });
+
+  it('the forward without gradients recorded gives what the recorded one gives', async () => {
     for (const L of [1, 70]) {
       const x = randomScanInputs(2, 3, 5, L, 8);
       const scan = () => {

@@ -76,10 +76,10 @@ function reduceScatter(prefix: string, values: string[], masks: number[]): { cod
  * - with `prefetch`, the next tile's loads go out;
  * - blocks last to first: per state, the block's K states are recomputed from the block's start and the
  *   state gradient q runs back through them (dA in registers); dB and dC of the block's steps are summed
- *   over the subgroup's channels by shuffles (to workgroup memory), and du, dΔ and the pre-gate y over
- *   the channel's G invocations, each of which ends with K / G of the block's steps: it adds D·dOut, the
- *   softplus′ and the gate's derivative and stores du, dΔ, dz of those steps (dD and dDeltaBias partial
- *   per (batch, invocation, channel));
+ *   over the subgroup's channels by shuffles (to workgroup memory), and Σ g·B, the A part of dΔ and the
+ *   pre-gate y over the channel's G invocations, each of which ends with K / G of the block's steps: it
+ *   turns them into du, dΔ, dz of those steps (Δ, u, D·dOut, the softplus′ and the gate's derivative) and
+ *   stores them (dD and dDeltaBias partial per (batch, invocation, channel));
  * - stage-out: dB, dC of the tile summed over the workgroup's subgroups as one partial per (batch, block
  *   of channels).
  *
@@ -301,8 +301,6 @@ ${stageOut}
   }
   if (live) {
 ${stateGradientWrites(N, S, v.hasInitialState)}
-  }
-  if (live) {
     ${v.hasD ? `side[atPartD + (b * ${G}u + g) * dim + d] = dDsum;` : ''}
     ${v.hasDeltaBias ? `side[atPartBias + (b * ${G}u + g) * dim + d] = biasSum;` : ''}
   }
