@@ -97,7 +97,8 @@ export class WebGpuBackend implements Backend {
   /** The largest subgroup the device may use (128 where the adapter does not say). */
   private readonly subgroupMaxSize: number;
 
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Compiled pipelines by program key, with their bind group layout (asked once: each ask makes a new object). */
+  private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
   private readonly pool = new Map<number, GPUBuffer[]>();
   private poolBytes = 0;
   /** Freed while the current batch may still read them: they join the pool after it is submitted. */
@@ -339,14 +340,15 @@ export class WebGpuBackend implements Backend {
 
   // ---------------------------------------------------------------- dispatching
 
-  private pipeline(program: Program): GPUComputePipeline {
-    let pipeline = this.pipelines.get(program.key);
-    if (!pipeline) {
+  private pipeline(program: Program): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
+    let compiled = this.pipelines.get(program.key);
+    if (!compiled) {
       const module = this.device.createShaderModule({ code: program.source(), label: program.key });
-      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: program.key });
-      this.pipelines.set(program.key, pipeline);
+      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: program.key });
+      compiled = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+      this.pipelines.set(program.key, compiled);
     }
-    return pipeline;
+    return compiled;
   }
 
   private ensureEncoder(): void {
@@ -368,9 +370,9 @@ export class WebGpuBackend implements Backend {
     this.paramArena.set(params, offset / 4);
     this.paramBytes = Math.ceil((offset + paramBytes) / this.paramAlign) * this.paramAlign;
 
-    const pipeline = this.pipeline(program);
+    const { pipeline, layout } = this.pipeline(program);
     const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
+      layout,
       entries: [
         { binding: 0, resource: { buffer: this.paramBuffer, offset, size: paramBytes } },
         ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
