@@ -1,4 +1,4 @@
-import { dispose, keep, zeros, type Tensor } from '@ssmjs/core';
+import { dispose, exp, keep, neg, zeros, type Tensor } from '@ssmjs/core';
 import type { LtiMixerState } from '@ssmjs/s4';
 import type { MambaConfig } from './config';
 
@@ -30,6 +30,23 @@ export class MambaCache {
     return new MambaCache(batch, conv, ssm);
   }
 
+  /**
+   * Per layer, A = −exp(A_log) as the decoding step last computed it, and the A_log tensor it came from:
+   * computed once instead of at every token, and again when that tensor is replaced (an optimizer step or a
+   * loaded state dict assigns a new one).
+   */
+  private readonly decays: { from: Tensor; A: Tensor }[] = [];
+
+  /** @internal A layer's A = −exp(A_log), kept between tokens (owned by the cache). */
+  decayRates(layer: number, ALog: Tensor): Tensor {
+    const held = this.decays[layer];
+    if (held?.from === ALog && !held.A.disposed) return held.A;
+    held?.A.dispose();
+    const A = keep(neg(exp(ALog)));
+    this.decays[layer] = { from: ALog, A };
+    return A;
+  }
+
   /** @internal Swaps in a layer's new conv state and frees the old one. */
   replaceConv(layer: number, next: Tensor): void {
     const old = this.conv[layer];
@@ -58,7 +75,8 @@ export class MambaCache {
   }
 
   dispose(): void {
-    dispose(this.tensors().filter((t) => !t.disposed));
+    dispose([...this.tensors(), ...this.decays.map((d) => d.A)].filter((t) => !t.disposed));
+    this.decays.length = 0;
   }
 
   [Symbol.dispose](): void {

@@ -92,7 +92,14 @@ export function blockForward(
  * One token: `hidden` [batch, dModel] → hidden + mixer(norm(hidden)). Returns the new conv state; the
  * SSM state tensor is updated in place by the scan's step kernel.
  */
-export function blockStep(config: MambaConfig, w: BlockWeights, hidden: Tensor, state: BlockState): { hidden: Tensor; conv: Tensor } {
+export function blockStep(
+  config: MambaConfig,
+  w: BlockWeights,
+  hidden: Tensor,
+  state: BlockState,
+  /** A = −exp(A_log) where the caller keeps it between tokens (else computed here: two dispatches a layer). */
+  A: Tensor = neg(exp(w.ALog)),
+): { hidden: Tensor; conv: Tensor } {
   const [batch] = hidden.shape;
   const { dInner, dState, dtRank, dConv } = config;
   const normed = rmsNorm(hidden, w.norm, config.layerNormEpsilon);
@@ -114,7 +121,7 @@ export function blockStep(config: MambaConfig, w: BlockWeights, hidden: Tensor, 
   const C = slice(xDbl, [0, dtRank + dState], [batch, dState]);
   const dt = matmul(dtLow, w.dtProj, { transposeB: true }); // [batch, dInner]
   const y = selectiveStateUpdate({
-    state: state.ssm, x: xc, dt, A: neg(exp(w.ALog)), B, C, D: w.D, z, dtBias: w.dtProjBias, dtSoftplus: true,
+    state: state.ssm, x: xc, dt, A, B, C, D: w.D, z, dtBias: w.dtProjBias, dtSoftplus: true,
   });
   let out = matmul(y, w.outProj, { transposeB: true });
   if (w.outProjBias) out = add(out, w.outProjBias);

@@ -244,8 +244,17 @@ export class MambaLM extends ParameterGroup {
 
   /** An empty cache for `batch` sequences. */
   createCache(batch: number): MambaCache {
-    if (!this.config.isLti) return MambaCache.zeros(this.config, batch);
+    if (!this.config.isLti) return this.withDecayRates(MambaCache.zeros(this.config, batch));
     return new MambaCache(batch, [], [], this.ltiMixers.map((m) => m.initialState(batch)));
+  }
+
+  /** Fills the cache's A = −exp(A_log) per layer now, so that decoding steps allocate nothing that stays. */
+  private withDecayRates(cache: MambaCache): MambaCache {
+    if (this.config.isLti) return cache;
+    noGrad(() => {
+      for (let i = 0; i < this.config.nLayer; i++) cache.decayRates(i, this.weight(`${layerPrefix(i)}mixer.A_log`));
+    });
+    return cache;
   }
 
   /**
@@ -275,7 +284,7 @@ export class MambaLM extends ParameterGroup {
         const logits = options.allPositions ? this.head(hidden) : this.head(reshape(slice(hidden, [0, L - 1, 0], [batch, 1, d]), [batch, d]));
         let cache = from;
         if (!cache) {
-          cache = new MambaCache(batch, states.map((s) => s.conv), states.map((s) => s.ssm), ltiStates);
+          cache = this.withDecayRates(new MambaCache(batch, states.map((s) => s.conv), states.map((s) => s.ssm), ltiStates));
           cache.seqLen = 0;
         }
         cache.seqLen += L;
@@ -298,7 +307,8 @@ export class MambaLM extends ParameterGroup {
             hidden = add(hidden, this.ltiMixers[i].step(normed, cache.lti[i]));
             continue;
           }
-          const out = blockStep(this.config, this.block(i), hidden, { conv: cache.conv[i], ssm: cache.ssm[i] });
+          const w = this.block(i);
+          const out = blockStep(this.config, w, hidden, { conv: cache.conv[i], ssm: cache.ssm[i] }, cache.decayRates(i, w.ALog));
           cache.replaceConv(i, out.conv);
           hidden = out.hidden;
         }

@@ -141,6 +141,35 @@ describe.each(BACKENDS)('recurrent path and generation on %s', (backend) => {
       cache.dispose();
     });
 
+    it("the cache's A = −exp(A_log) follows a replaced A_log (an optimizer step between tokens)", async () => {
+      // Two steps from zeros (the first does not see A): on a cache made before the replacement, on one
+      // made after it, and before the replacement, for a result that must differ.
+      const twoSteps = async (cache: ReturnType<MambaLM['createCache']>) => {
+        for (const id of [4, 9]) {
+          const ids = tensor(Int32Array.from([id]), [1], 'int32');
+          const logits = model.step(ids, cache);
+          ids.dispose();
+          if (id === 9) {
+            cache.dispose();
+            return values(logits);
+          }
+          logits.dispose();
+        }
+        throw new Error('unreachable');
+      };
+      const ALog = model.namedParameters().get('backbone.layers.0.mixer.A_log')!;
+      const original = await ALog.value.data();
+      const early = model.createCache(1);
+      const before = await twoSteps(model.createCache(1));
+      ALog.assign(tensor(Float32Array.from(original as Float32Array, (v) => v + 3), ALog.value.shape));
+      const got = await twoSteps(early);
+      const fresh = await twoSteps(model.createCache(1));
+      ALog.assign(tensor(Float32Array.from(original as Float32Array), ALog.value.shape));
+      expect(maxAbsDiff(got, fresh)).toBe(0);
+      // Without the replacement reaching the step, got would equal before exactly (the same computation).
+      expect(maxAbsDiff(got, before)).toBeGreaterThan(1e-6);
+    });
+
     it('sampling is reproducible from a seed and differs across seeds', async () => {
       const opts = { maxNewTokens: 12, temperature: 1.5, topK: 20, topP: 0.95, repetitionPenalty: 1.1 };
       const a = await model.generate([7, 8], { ...opts, seed: 42 });
