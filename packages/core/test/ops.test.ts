@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  abs, add, argmax, cast, checkGradients, computeGradients, concat, conv1d, cos, crossEntropy, DisposedError, dispose, div,
+  abs, add, argmax, cast, checkGradients, computeGradients, concat, conv1d, conv1dStep, cos, crossEntropy, DisposedError, dispose, div,
   DTypeError, embedding, erf, exp, gather, gelu, irfft, keep, logSoftmax, logsumexp, matmul, max, maximum, mean,
   memory, minimum, mul, pad, pow, rand, randn, reshape, rfft, rmsNorm, rsqrt, scatterAdd, ShapeError, sigmoid, silu,
   sin, slice, softmax, softplus, sqrt, square, stack, sub, sum, tanh, tensor, tidy, transpose, ValueError, where,
@@ -180,6 +180,20 @@ describe('nn ops', () => {
     const y = conv1d(tensor([[[1, 2, 3]]]), tensor([[10, 1]]), tensor([0.5]));
     expect(values(y)).toEqual([1.5, 12.5, 23.5]);
     expect(values(conv1d(tensor([[[1, 2, 3]]]), tensor([[10, 1]])))).toEqual([1, 12, 23]);
+    // The decoding step equals conv1d's last output over the window's inputs and x, and moves the window on.
+    for (const [B, C, K, withBias] of [[2, 5, 4, true], [1, 3, 1, false], [3, 2, 3, true]] as [number, number, number, boolean][]) {
+      const [win, x, w, b] = [randn([B, C, K], { seed: 30 }), randn([B, C], { seed: 31 }), randn([C, K], { seed: 32 }), randn([C], { seed: 33 })];
+      const seq = concat([win, reshape(x, [B, C, 1])], 2);
+      const full = conv1d(seq, w, withBias ? b : undefined);
+      const last = values(slice(full, [0, 0, K], [B, C, 1]));
+      for (const act of [false, true]) {
+        const step = conv1dStep(win, x, w, withBias ? b : undefined, { silu: act });
+        expect(step.y.shape).toEqual([B, C]);
+        const want = act ? last.map((v) => v / (1 + Math.exp(-v))) : last;
+        values(step.y).forEach((v, k) => expect(v).toBeCloseTo(want[k], 5));
+        expect(values(step.window)).toEqual(values(slice(seq, [0, 0, 1], [B, C, K])));
+      }
+    }
     // rms of [3, 4] is √12.5.
     const n = values(rmsNorm(tensor([[3, 4]]), tensor([1, 2]), 0));
     expect(n[0]).toBeCloseTo(3 / Math.sqrt(12.5), 6);
@@ -267,6 +281,9 @@ describe('typed errors', () => {
     expect(() => stack([f([2]), f([3])])).toThrow(ShapeError);
     expect(() => pad(f([2]), [[1, -1]])).toThrow(ShapeError);
     expect(() => conv1d(f([1, 3, 5]), f([2, 4]))).toThrow(/conv1d: expected x \[B, C, L\], weight \[C, K\].*got x \[1, 3, 5\], weight \[2, 4\]/);
+    expect(() => conv1dStep(f([2, 3, 4]), f([2, 3]), f([3, 3]))).toThrow(/conv1dStep: expected window \[B, C, K\], x \[B, C\], weight \[C, K\].*got window \[2, 3, 4\], x \[2, 3\], weight \[3, 3\]/);
+    expect(() => conv1dStep(f([2, 3, 4]), f([3, 2]), f([3, 4]))).toThrow(ShapeError);
+    expect(() => conv1dStep(f([2, 3, 4]), f([2, 3]), f([3, 4]), f([2]))).toThrow(ShapeError);
     expect(() => rmsNorm(f([2, 4]), f([3]))).toThrow(/rmsNorm: expected x \[..., D\] and weight \[D\], got \[2, 4\] and \[3\]/);
     expect(() => crossEntropy(f([3, 4]), i([1, 2]))).toThrow(/crossEntropy: expected logits \[N, C\] and targets \[N\], got \[3, 4\] and \[2\]/);
     expect(() => irfft(f([3, 4]), 6)).toThrow(/irfft: X must be \[..., bins, 2\]/);

@@ -213,6 +213,10 @@ describe('webgpu backend: kernels against cpu', () => {
     }
     await compareKernel('conv1d', [normal([2, 3, 9], 23), normal([3, 4], 24), normal([3], 25)]);
     await compareKernel('conv1d', [normal([1, 2, 3], 23), normal([2, 4], 24)]);
+    for (const silu of [false, true]) {
+      await compareKernel('conv1dStep', [normal([2, 67, 4], 26), normal([2, 67], 27), normal([67, 4], 28), normal([67], 29)], { silu });
+      await compareKernel('conv1dStep', [normal([3, 5, 1], 26), normal([3, 5], 27), normal([5, 1], 28)], { silu });
+    }
   });
 
   it('rfft and irfft, even and odd lengths, padded and cut', async () => {

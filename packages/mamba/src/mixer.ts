@@ -5,7 +5,7 @@
  *   selective scan (Δ = softplus(dt + dt_proj.bias), A = −exp(A_log), D, gate silu(z)) → out_proj.
  * Inside the block, channels sit on axis 1 ([batch, channels, L]): the scan's layout.
  */
-import { add, concat, conv1d, exp, matmul, mul, neg, pad, reshape, rmsNorm, silu, slice, sum, transpose, type Tensor } from '@ssmjs/core';
+import { add, concat, conv1d, conv1dStep, exp, matmul, mul, neg, pad, reshape, rmsNorm, silu, slice, transpose, type Tensor } from '@ssmjs/core';
 import { selectiveScan, selectiveStateUpdate } from '@ssmjs/selective-scan';
 import type { MambaConfig } from './config';
 
@@ -108,12 +108,8 @@ export function blockStep(
   const x = config.gated ? slice(xz, [0, 0], [batch, dInner]) : xz;
   const z = config.gated ? slice(xz, [0, dInner], [batch, dInner]) : undefined;
 
-  // Shift the window one step left and put x in the last slot; the conv is then one dot product per channel.
-  const window = dConv > 1 ? slice(state.conv, [0, 0, 1], [batch, dInner, dConv - 1]) : null;
-  const conv = window ? concat([window, reshape(x, [batch, dInner, 1])], 2) : reshape(x, [batch, dInner, 1]);
-  let xc = sum(mul(conv, reshape(w.conv, [dInner, dConv])), 2);
-  if (w.convBias) xc = add(xc, w.convBias);
-  xc = silu(xc);
+  // The conv window moves on by x; the conv is then one dot product per channel (one kernel, with SiLU).
+  const { y: xc, window: conv } = conv1dStep(state.conv, x, reshape(w.conv, [dInner, dConv]), w.convBias, { silu: true });
 
   const xDbl = matmul(xc, w.xProj, { transposeB: true }); // [batch, dtRank + 2N]
   const dtLow = slice(xDbl, [0, 0], [batch, dtRank]);

@@ -7,7 +7,7 @@
  * `out_proj.weight`), with the SSM's under `kernel.` (state-spaces/s4's names).
  */
 import {
-  add, concat, Conv1d, dispose, keep, Linear, Module, mul, pad, reshape, ShapeError, shapeStr, silu, slice, sum, transpose,
+  add, Conv1d, conv1dStep, dispose, keep, Linear, Module, mul, pad, reshape, ShapeError, shapeStr, silu, slice, transpose,
   ValueError, zeros, ones, type Parameter, type Tensor,
 } from '@ssmjs/core';
 import type { S4DKind } from '@ssmjs/hippo';
@@ -165,12 +165,9 @@ export class LtiMixer extends Module {
     if (state.conv.shape[0] !== batch) throw new ShapeError('LtiMixer.step', `x ${shapeStr(x.shape)} and the state (batch ${state.conv.shape[0]}) differ in batch`);
     const projected = this.inProj.forward(x); // [batch, (2·)dInner]
     const u = this.gated ? slice(projected, [0, 0], [batch, this.dInner]) : projected;
-    // Shift the window left by one and append u; the causal conv is then one dot product per channel.
-    const column = reshape(u, [batch, this.dInner, 1]);
-    const window = this.dConv > 1 ? concat([slice(state.conv, [0, 0, 1], [batch, this.dInner, this.dConv - 1]), column], 2) : column;
-    let xc = sum(mul(window, reshape(this.conv1d.weight.value, [this.dInner, this.dConv])), 2);
-    if (this.conv1d.bias) xc = add(xc, this.conv1d.bias.value);
-    xc = silu(xc);
+    // The conv window moves on by u; the causal conv is then one dot product per channel (one kernel, with SiLU).
+    const weight = reshape(this.conv1d.weight.value, [this.dInner, this.dConv]);
+    const { y: xc, window } = conv1dStep(state.conv, u, weight, this.conv1d.bias?.value, { silu: true });
     const { y: ssmOut, state: next } = this.ssm.step(xc, state.ssm);
     state.advance(window, next);
     let y = add(ssmOut, mul(xc, this.D.value));

@@ -82,6 +82,30 @@ engine.registerGradient('conv1d', ([dy], { inputs: [x, weight, bias] }) => {
   return bias ? [dx, dw, sum(dy, [0, 2])] : [dx, dw];
 });
 
+export interface Conv1dStepOptions {
+  /** Put y through SiLU (as the Mamba block does right after its conv). */
+  silu?: boolean;
+}
+
+/**
+ * One decoding step of `conv1d` (mamba_ssm's `causal_conv1d_update`): `window` [B, C, K] holds the conv's
+ * last K inputs, oldest first, and x [B, C] is the next one. Returns the window moved on by one input,
+ * (window[..., 1:], x), and y[b,c] = bias[c] + Σ_k weight[c,k]·window′[b,c,k] (through SiLU with `silu`):
+ * the last output of `conv1d` over the inputs so far. One kernel where the step would otherwise take a
+ * slice, a concat, a product, a sum, the bias and the activation. Not differentiable: train with `conv1d`.
+ */
+export function conv1dStep(window: Tensor, x: Tensor, weight: Tensor, bias?: Tensor, options: Conv1dStepOptions = {}): { y: Tensor; window: Tensor } {
+  for (const [name, t] of Object.entries({ window, x, weight, bias })) if (t) assertFloat('conv1dStep', name, t);
+  const expected = () =>
+    `expected window [B, C, K], x [B, C], weight [C, K], bias [C], got window ${shapeStr(window.shape)}, x ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)}${bias ? `, bias ${shapeStr(bias.shape)}` : ''}`;
+  const [B, C, K] = window.shape;
+  if (window.rank !== 3 || K < 1 || x.rank !== 2 || x.shape[0] !== B || x.shape[1] !== C) throw new ShapeError('conv1dStep', expected());
+  if (weight.rank !== 2 || weight.shape[0] !== C || weight.shape[1] !== K) throw new ShapeError('conv1dStep', expected());
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== C)) throw new ShapeError('conv1dStep', expected());
+  const [y, next] = engine.runKernel('conv1dStep', bias ? [window, x, weight, bias] : [window, x, weight], { silu: options.silu ?? false });
+  return { y, window: next };
+}
+
 /** x·rsqrt(mean(x², last axis) + eps)·weight, with x [..., D] and weight [D]. */
 export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-5): Tensor {
   assertFloat('rmsNorm', 'x', x);

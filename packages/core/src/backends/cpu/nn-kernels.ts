@@ -2,7 +2,7 @@ import { ValueError } from '../../errors';
 import { sizeOf } from '../../shape';
 import { register } from './kernels';
 
-/** softmax, logSoftmax, crossEntropy, conv1d (Mamba's causal depthwise conv) and rmsNorm. */
+/** softmax, logSoftmax, crossEntropy, conv1d (Mamba's causal depthwise conv) and its decoding step, and rmsNorm. */
 export function registerNnKernels(): void {
   // Along `axis` of a [outer, n, inner] view: shift by the max, exponentiate, normalize.
   const softmaxLike = (name: string, log: boolean) =>
@@ -56,6 +56,24 @@ export function registerNnKernels(): void {
       count++;
     }
     return be.output([], 'float32', Float32Array.of(total / count));
+  });
+
+  // The window moved on by x, and y = bias + Σ_k w[c,k]·window′[k] (SiLU with attrs.silu).
+  register('conv1dStep', ([wi, xi, ki, bi], attrs, be) => {
+    const [window, x, w] = [be.values(wi), be.values(xi), be.values(ki)];
+    const bias = bi ? be.values(bi) : null;
+    const [B, C, K] = wi.shape;
+    const y = new Float32Array(B * C);
+    const next = new Float32Array(B * C * K);
+    for (let row = 0; row < B * C; row++) {
+      const c = row % C;
+      for (let k = 0; k < K - 1; k++) next[row * K + k] = window[row * K + k + 1];
+      next[row * K + K - 1] = x[row];
+      let acc = bias ? bias[c] : 0;
+      for (let k = 0; k < K; k++) acc += w[c * K + k] * next[row * K + k];
+      y[row] = attrs.silu ? acc / (1 + Math.exp(-acc)) : acc;
+    }
+    return [be.output([B, C], 'float32', y), be.output([B, C, K], 'float32', next)];
   });
 
   // y[b,c,t] = bias[c] + Σ_k w[c,k]·x[b,c,t−K+1+k], with x = 0 before t = 0.

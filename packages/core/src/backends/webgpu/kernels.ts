@@ -5,7 +5,7 @@ import { BackendError } from '../../errors';
 import { broadcastShapes, sameShape, sizeOf, stridesOf } from '../../shape';
 import { grid, type Program, WebGpuData, type WebGpuBackend } from './backend';
 import { COPY_WORKGROUP, fillSource, stridedCopySource } from './kernels/copy.wgsl';
-import { conv1dSource } from './kernels/conv1d.wgsl';
+import { conv1dSource, conv1dStepSource } from './kernels/conv1d.wgsl';
 import { crossEntropyMeanSource, crossEntropyRowsSource } from './kernels/cross_entropy.wgsl';
 import { BINARY_OPS, binarySource, castSource, ELEMENTWISE_WORKGROUP, UNARY_OPS, unarySource, whereSource } from './kernels/elementwise.wgsl';
 import { fftPassSource, irfftPackSource, irfftSource, irfftUnpackSource, rfftPackSource, rfftSource, rfftUnpackSource } from './kernels/fft.wgsl';
@@ -469,6 +469,19 @@ function registerNn(): void {
       workgroups: grid(n, 256),
     });
     return y;
+  });
+
+  register('conv1dStep', ([window, x, w, bias], attrs, be) => {
+    const [B, C, K] = window.shape;
+    const y = output(be, [B, C]);
+    const next = output(be, window.shape);
+    be.dispatch({
+      program: program('conv1dStep', conv1dStepSource),
+      params: [B * C, C, K, bias ? 1 : 0, attrs.silu ? 1 : 0],
+      buffers: [bufferOf(window), bufferOf(x), bufferOf(w), bufferOf(bias ?? w), bufferOf(y), bufferOf(next)],
+      workgroups: grid(B * C, 64),
+    });
+    return [y, next];
   });
 
   register('rfft', ([x], attrs, be) => {
