@@ -314,6 +314,40 @@ describe('webgpu backend: memory, batching and errors', () => {
     }
   });
 
+  it('reuses bind groups: the same ops on pooled buffers make none after two rounds, and a trimmed pool gives right results', async () => {
+    const device = gpu.device;
+    const create = device.createBindGroup;
+    let made = 0;
+    device.createBindGroup = function (this: GPUDevice, descriptor: GPUBindGroupDescriptor) {
+      made++;
+      return create.call(this, descriptor);
+    };
+    try {
+      const x = await toBackend(normal([67], 40), 'webgpu');
+      const round = async () => {
+        const y = tidy(() => sum(exp(add(mul(x, 0.5), 1))));
+        const v = await y.data();
+        y.dispose();
+        return v[0];
+      };
+      // The first round allocates fresh buffers, the second takes them from the pool: from then on the
+      // pool hands out the same buffers in the same order.
+      const first = await round();
+      expect(await round()).toBe(first);
+      const afterFirst = made;
+      expect(afterFirst).toBeGreaterThan(0);
+      for (let i = 0; i < 5; i++) expect(await round()).toBe(first);
+      expect(made, 'no new bind groups in later rounds').toBe(afterFirst);
+      // Destroyed buffers are never bound again: new ones get new bind groups and the same values.
+      gpu.trimPool();
+      expect(await round()).toBe(first);
+      expect(made).toBeGreaterThan(afterFirst);
+      x.dispose();
+    } finally {
+      device.createBindGroup = create;
+    }
+  });
+
   it('batches dispatches until a read, and reads are asynchronous only', async () => {
     const x = await toBackend(normal([64], 32), 'webgpu');
     let y = x;

@@ -51,6 +51,8 @@ export interface Dispatch {
 }
 
 const PARAM_ARENA_BYTES = 1 << 18;
+/** Most bind groups kept for reuse (a 24-layer decoding step makes ~320). */
+const BIND_GROUP_CACHE = 4096;
 const MIN_BUFFER_BYTES = 256;
 
 /**
@@ -99,6 +101,15 @@ export class WebGpuBackend implements Backend {
 
   /** Compiled pipelines by program key, with their bind group layout (asked once: each ask makes a new object). */
   private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  /**
+   * Bind groups by program, parameter slot and buffers: a decoding loop records the same dispatches on the
+   * same pooled buffers token after token, and making a bind group costs more than the rest of a dispatch.
+   * An entry of a destroyed buffer is never asked for again (the key names buffers by identity); the map is
+   * emptied when it reaches BIND_GROUP_CACHE entries and when the pool is trimmed.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private poolBytes = 0;
   /** Freed while the current batch may still read them: they join the pool after it is submitted. */
@@ -274,6 +285,7 @@ export class WebGpuBackend implements Backend {
     for (const list of this.pool.values()) for (const buffer of list) buffer.destroy();
     this.pool.clear();
     this.poolBytes = 0;
+    this.bindGroups.clear();
   }
 
   /** Freed buffers held for reuse (pool) and those waiting for the current batch. */
@@ -371,19 +383,32 @@ export class WebGpuBackend implements Backend {
     this.paramBytes = Math.ceil((offset + paramBytes) / this.paramAlign) * this.paramAlign;
 
     const { pipeline, layout } = this.pipeline(program);
-    const bindGroup = this.device.createBindGroup({
-      layout,
-      entries: [
-        { binding: 0, resource: { buffer: this.paramBuffer, offset, size: paramBytes } },
-        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-      ],
-    });
+    let key = `${program.key}|${offset}|${paramBytes}`;
+    for (const buffer of buffers) key += `|${this.bufferId(buffer)}`;
+    let bindGroup = this.bindGroups.get(key);
+    if (!bindGroup) {
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
+      bindGroup = this.device.createBindGroup({
+        layout,
+        entries: [
+          { binding: 0, resource: { buffer: this.paramBuffer, offset, size: paramBytes } },
+          ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+        ],
+      });
+      this.bindGroups.set(key, bindGroup);
+    }
     this.ensureEncoder();
     this.pass ??= this.encoder!.beginComputePass();
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
     if (++this.dispatches >= this.batchSize) this.flush();
+  }
+
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
   }
 
   /** Submits the recorded batch (parameters first, on the same queue, so they arrive in order). */
