@@ -3,7 +3,7 @@ import {
   abs, add, argmax, cast, checkGradients, computeGradients, concat, conv1d, conv1dStep, cos, crossEntropy, DisposedError, dispose, div,
   DTypeError, embedding, erf, exp, gather, gelu, irfft, keep, logSoftmax, logsumexp, matmul, max, maximum, mean,
   memory, minimum, mul, pad, pow, rand, randn, reshape, rfft, rmsNorm, rsqrt, scatterAdd, ShapeError, sigmoid, silu,
-  sin, slice, softmax, softplus, sqrt, square, stack, sub, sum, tanh, tensor, tidy, transpose, ValueError, where,
+  sin, slice, softmax, softplus, split, sqrt, square, stack, sub, sum, tanh, tensor, tidy, transpose, ValueError, where,
   type Tensor,
 } from '@ssmjs/core';
 
@@ -130,6 +130,10 @@ describe('shape ops', () => {
     expect(values(slice(x, [0, 1], [2, -1]))).toEqual([2, 3, 5, 6]);
     expect(values(concat([x, tensor([[7], [8]])], 1))).toEqual([1, 2, 3, 7, 4, 5, 6, 8]);
     expect(values(concat([x, tensor([[7, 8, 9]])], 0))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const pieces = split(x, [1, 0, 2], 1);
+    expect(pieces.map((p) => p.shape)).toEqual([[2, 1], [2, 0], [2, 2]]);
+    expect(pieces.map(values)).toEqual([[1, 4], [], [2, 3, 5, 6]]);
+    expect(split(x, [1, 1], 0).map(values)).toEqual([[1, 2, 3], [4, 5, 6]]);
     const s = stack([tensor([1, 2]), tensor([3, 4])], 1);
     expect(s.shape).toEqual([2, 2]);
     expect(values(s)).toEqual([1, 3, 2, 4]);
@@ -154,6 +158,11 @@ describe('shape ops', () => {
     await expectGradients((t) => transpose(t), [x]);
     await expectGradients((t) => slice(t, [1, 0, 1], [1, -1, 2]), [x]);
     await expectGradients((a, b, c) => concat([a, b, c], 1), [x, randn([2, 1, 4], { seed: 8 }), randn([2, 2, 4], { seed: 9 })]);
+    // Each piece weighted differently (and one left unused: its gradient is zero).
+    await expectGradients((t) => {
+      const [a, , c] = split(t, [1, 1, 2], 2);
+      return concat([mul(a, 3), c], 2);
+    }, [x]);
     await expectGradients((a, b) => stack([a, b], 2), [x, randn([2, 3, 4], { seed: 10 })]);
     await expectGradients((t) => pad(t, [[0, 1], [2, 0], [1, 1]], 0.5), [x]);
     const idx = tensor([[3, 0, 3], [1, 1, 2]], undefined, 'int32');
@@ -284,6 +293,9 @@ describe('typed errors', () => {
     expect(() => conv1dStep(f([2, 3, 4]), f([2, 3]), f([3, 3]))).toThrow(/conv1dStep: expected window \[B, C, K\], x \[B, C\], weight \[C, K\].*got window \[2, 3, 4\], x \[2, 3\], weight \[3, 3\]/);
     expect(() => conv1dStep(f([2, 3, 4]), f([3, 2]), f([3, 4]))).toThrow(ShapeError);
     expect(() => conv1dStep(f([2, 3, 4]), f([2, 3]), f([3, 4]), f([2]))).toThrow(ShapeError);
+    expect(() => split(f([2, 5]), [2, 2], 1)).toThrow(/split: sizes \[2,2\] must be non-negative integers adding up to axis 1 of x \[2, 5\] \(5\)/);
+    expect(() => split(f([2, 5]), [6, -1], 1)).toThrow(ShapeError);
+    expect(() => split(f([2, 5]), [5], 2)).toThrow(/split: axis 2 is out of range for rank 2/);
     expect(() => rmsNorm(f([2, 4]), f([3]))).toThrow(/rmsNorm: expected x \[..., D\] and weight \[D\], got \[2, 4\] and \[3\]/);
     expect(() => crossEntropy(f([3, 4]), i([1, 2]))).toThrow(/crossEntropy: expected logits \[N, C\] and targets \[N\], got \[3, 4\] and \[2\]/);
     expect(() => irfft(f([3, 4]), 6)).toThrow(/irfft: X must be \[..., bins, 2\]/);

@@ -79,6 +79,9 @@ const cases: OpCase[] = [
   { name: 'transpose 2d', inputs: make(rn([7, 9])), run: (x) => core.transpose(x) },
   { name: 'slice', inputs: make(rn([5, 6, 7])), run: (x) => core.slice(x, [1, 0, 2], [3, -1, 4]) },
   { name: 'concat', inputs: make(rn([2, 3, 4]), rn([2, 1, 4]), rn([2, 5, 4])), run: (a, b, c) => core.concat([a, b, c], 1) },
+  // The pieces weighted differently, so that each piece's gradient lands in its own place.
+  { name: 'split', inputs: make(rn([2, 9, 4])), run: (x) => core.concat(core.split(x, [2, 0, 6, 1], 1).map((piece, k) => core.mul(piece, k + 1)), 1) },
+  { name: 'split last axis', inputs: make(rn([3, 13])), run: (x) => core.concat(core.split(x, [5, 8], -1).map((piece, k) => core.mul(piece, k + 2)), 1) },
   { name: 'stack', inputs: make(rn([3, 4]), rn([3, 4])), run: (a, b) => core.stack([a, b], 1) },
   { name: 'pad', inputs: make(rn([3, 4])), run: (x) => core.pad(x, [[1, 2], [0, 3]], 0.5) },
   { name: 'broadcastTo', inputs: make(rn([3, 1, 4])), run: (x) => core.broadcastTo(x, [2, 3, 5, 4]) },
@@ -185,7 +188,7 @@ describe('wasm backend vs cpu', () => {
     const be = engineInternals.findBackend('wasm') as WasmBackend;
     const contract = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh',
       'sigmoid', 'silu', 'square', 'softplus', 'gelu', 'cast', 'where', 'broadcastTo', 'sum', 'mean', 'max', 'logsumexp', 'argmax',
-      'matmul', 'transpose', 'slice', 'concat', 'pad', 'gather', 'softmax', 'logSoftmax', 'crossEntropy', 'conv1d', 'rmsNorm', 'rfft', 'irfft'];
+      'matmul', 'transpose', 'slice', 'split', 'concat', 'pad', 'gather', 'softmax', 'logSoftmax', 'crossEntropy', 'conv1d', 'rmsNorm', 'rfft', 'irfft'];
     for (const name of contract) {
       expect(engineInternals.hasKernel(name, 'wasm') || be.fallbackKernel(name) !== undefined, name).toBe(true);
     }

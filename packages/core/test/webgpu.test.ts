@@ -213,6 +213,12 @@ describe('webgpu backend: kernels against cpu', () => {
     }
     await compareKernel('conv1d', [normal([2, 3, 9], 23), normal([3, 4], 24), normal([3], 25)]);
     await compareKernel('conv1d', [normal([1, 2, 3], 23), normal([2, 4], 24)]);
+    // split: pieces along the first, a middle and the last axis, more pieces than one dispatch takes, an
+    // empty piece, int32.
+    await compareKernel('split', [normal([5, 3], 41)], { axis: 0, sizes: [2, 0, 3] });
+    await compareKernel('split', [normal([2, 19, 3], 42)], { axis: 1, sizes: [1, 2, 3, 1, 4, 1, 5, 2] });
+    await compareKernel('split', [normal([3, 80], 43)], { axis: 1, sizes: [48, 16, 16] });
+    await compareKernel('split', [ints([1, 2, 3, 4, 5, 6], [2, 3])], { axis: 1, sizes: [1, 2] });
     for (const silu of [false, true]) {
       await compareKernel('conv1dStep', [normal([2, 67, 4], 26), normal([2, 67], 27), normal([67, 4], 28), normal([67], 29)], { silu });
       await compareKernel('conv1dStep', [normal([3, 5, 1], 26), normal([3, 5], 27), normal([5, 1], 28)], { silu });

@@ -5,7 +5,7 @@
  *   selective scan (Δ = softplus(dt + dt_proj.bias), A = −exp(A_log), D, gate silu(z)) → out_proj.
  * Inside the block, channels sit on axis 1 ([batch, channels, L]): the scan's layout.
  */
-import { add, concat, conv1d, conv1dStep, exp, matmul, mul, neg, pad, reshape, rmsNorm, silu, slice, transpose, type Tensor } from '@ssmjs/core';
+import { add, concat, conv1d, conv1dStep, exp, matmul, mul, neg, pad, reshape, rmsNorm, silu, slice, split, transpose, type Tensor } from '@ssmjs/core';
 import { selectiveScan, selectiveStateUpdate } from '@ssmjs/selective-scan';
 import type { MambaConfig } from './config';
 
@@ -55,8 +55,8 @@ export function blockForward(
   let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, L, (2·)dInner]
   if (w.inProjBias) xz = add(xz, w.inProjBias);
   const channelsFirst = transpose(xz, [0, 2, 1]); // [batch, (2·)dInner, L]
-  let x = config.gated ? slice(channelsFirst, [0, 0, 0], [batch, dInner, L]) : channelsFirst;
-  const z = config.gated ? slice(channelsFirst, [0, dInner, 0], [batch, dInner, L]) : undefined;
+  const [xIn, z] = config.gated ? split(channelsFirst, [dInner, dInner], 1) : [channelsFirst, undefined];
+  let x = xIn;
   if (mask) x = mul(x, mask);
   // Continuing: the previous inputs go in front, and their conv outputs are dropped.
   if (from) x = concat([from.conv, x], 2);
@@ -67,9 +67,7 @@ export function blockForward(
   if (mask) xc = mul(xc, mask);
 
   const xDbl = matmul(w.xProj, xc); // [batch, dtRank + 2N, L]
-  const dtLow = slice(xDbl, [0, 0, 0], [batch, dtRank, L]);
-  const B = slice(xDbl, [0, dtRank, 0], [batch, dState, L]);
-  const C = slice(xDbl, [0, dtRank + dState, 0], [batch, dState, L]);
+  const [dtLow, B, C] = split(xDbl, [dtRank, dState, dState], 1);
   const delta = matmul(w.dtProj, dtLow); // [batch, dInner, L]; its bias goes into the scan
   const A = neg(exp(w.ALog));
 
@@ -100,21 +98,17 @@ export function blockStep(
   /** A = −exp(A_log) where the caller keeps it between tokens (else computed here: two dispatches a layer). */
   A: Tensor = neg(exp(w.ALog)),
 ): { hidden: Tensor; conv: Tensor } {
-  const [batch] = hidden.shape;
   const { dInner, dState, dtRank, dConv } = config;
   const normed = rmsNorm(hidden, w.norm, config.layerNormEpsilon);
   let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, (2·)dInner]
   if (w.inProjBias) xz = add(xz, w.inProjBias);
-  const x = config.gated ? slice(xz, [0, 0], [batch, dInner]) : xz;
-  const z = config.gated ? slice(xz, [0, dInner], [batch, dInner]) : undefined;
+  const [x, z] = config.gated ? split(xz, [dInner, dInner], 1) : [xz, undefined];
 
   // The conv window moves on by x; the conv is then one dot product per channel (one kernel, with SiLU).
   const { y: xc, window: conv } = conv1dStep(state.conv, x, reshape(w.conv, [dInner, dConv]), w.convBias, { silu: true });
 
   const xDbl = matmul(xc, w.xProj, { transposeB: true }); // [batch, dtRank + 2N]
-  const dtLow = slice(xDbl, [0, 0], [batch, dtRank]);
-  const B = slice(xDbl, [0, dtRank], [batch, dState]);
-  const C = slice(xDbl, [0, dtRank + dState], [batch, dState]);
+  const [dtLow, B, C] = split(xDbl, [dtRank, dState, dState], 1);
   const dt = matmul(dtLow, w.dtProj, { transposeB: true }); // [batch, dInner]
   const y = selectiveStateUpdate({
     state: state.ssm, x: xc, dt, A, B, C, D: w.D, z, dtBias: w.dtProjBias, dtSoftplus: true,

@@ -7,7 +7,7 @@
  * `out_proj.weight`), with the SSM's under `kernel.` (state-spaces/s4's names).
  */
 import {
-  add, Conv1d, conv1dStep, dispose, keep, Linear, Module, mul, pad, reshape, ShapeError, shapeStr, silu, slice, transpose,
+  add, Conv1d, conv1dStep, dispose, keep, Linear, Module, mul, pad, reshape, ShapeError, shapeStr, silu, slice, split, transpose,
   ValueError, zeros, ones, type Parameter, type Tensor,
 } from '@ssmjs/core';
 import type { S4DKind } from '@ssmjs/hippo';
@@ -133,12 +133,12 @@ export class LtiMixer extends Module {
     }
     const positions = mask ? reshape(mask, [batch, 1, L]) : null;
     const projected = transpose(this.inProj.forward(x), [0, 2, 1]); // [batch, (2·)dInner, L]
-    let u = this.gated ? slice(projected, [0, 0, 0], [batch, this.dInner, L]) : projected;
+    let [u, gate] = this.gated ? split(projected, [this.dInner, this.dInner], 1) : [projected, undefined];
     if (positions) u = mul(u, positions);
     let xc = silu(this.conv1d.forward(u));
     if (positions) xc = mul(xc, positions);
     let y = add(fftConv(xc, this.ssm.kernel(L)), mul(xc, reshape(this.D.value, [this.dInner, 1])));
-    if (this.gated) y = mul(y, silu(slice(projected, [0, this.dInner, 0], [batch, this.dInner, L])));
+    if (gate) y = mul(y, silu(gate));
     const out = this.outProj.forward(transpose(y, [0, 2, 1]));
     if (!captureState) return { y: out };
     // The conv window holds the last dConv inputs, zeros before the sequence start.
@@ -164,14 +164,14 @@ export class LtiMixer extends Module {
     const [batch] = x.shape;
     if (state.conv.shape[0] !== batch) throw new ShapeError('LtiMixer.step', `x ${shapeStr(x.shape)} and the state (batch ${state.conv.shape[0]}) differ in batch`);
     const projected = this.inProj.forward(x); // [batch, (2·)dInner]
-    const u = this.gated ? slice(projected, [0, 0], [batch, this.dInner]) : projected;
+    const [u, gate] = this.gated ? split(projected, [this.dInner, this.dInner], 1) : [projected, undefined];
     // The conv window moves on by u; the causal conv is then one dot product per channel (one kernel, with SiLU).
     const weight = reshape(this.conv1d.weight.value, [this.dInner, this.dConv]);
     const { y: xc, window } = conv1dStep(state.conv, u, weight, this.conv1d.bias?.value, { silu: true });
     const { y: ssmOut, state: next } = this.ssm.step(xc, state.ssm);
     state.advance(window, next);
     let y = add(ssmOut, mul(xc, this.D.value));
-    if (this.gated) y = mul(y, silu(slice(projected, [0, this.dInner], [batch, this.dInner])));
+    if (gate) y = mul(y, silu(gate));
     return this.outProj.forward(y);
   }
 }

@@ -66,6 +66,20 @@ engine.registerGradient('slice', ([dy], { inputs: [x], attrs }) => {
   return [pad(dy, x.shape.map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]))];
 });
 
+/**
+ * Cuts x along `axis` into consecutive pieces of `sizes` (which add up to that axis), as torch.split with a
+ * list: one kernel for all the pieces where slicing would take one per piece.
+ */
+export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
+  const [a] = normalizeAxes('split', axis, x.rank);
+  const total = sizes.reduce((n, k) => n + k, 0);
+  if (sizes.length === 0 || sizes.some((k) => !Number.isInteger(k) || k < 0) || total !== x.shape[a]) {
+    throw new ShapeError('split', `sizes ${JSON.stringify(sizes)} must be non-negative integers adding up to axis ${a} of x ${shapeStr(x.shape)} (${x.shape[a]})`);
+  }
+  return engine.runKernel('split', [x], { axis: a, sizes: [...sizes] });
+}
+engine.registerGradient('split', (dys, { attrs }) => [concat(dys, attrs.axis as number)]);
+
 /** Joins tensors along an existing axis; every other axis must agree. */
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
   if (xs.length === 0) throw new ShapeError('concat', 'expected at least one tensor');

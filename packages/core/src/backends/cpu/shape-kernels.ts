@@ -36,6 +36,25 @@ export function registerShapeKernels(): void {
     return be.output(size, a.dtype, out);
   });
 
+  // concat run backwards: each piece takes a block of sizes[k]·inner per outer index.
+  register('split', ([a], attrs, be) => {
+    const axis = attrs.axis as number;
+    const sizes = attrs.sizes as number[];
+    const x = be.values<TypedArray>(a);
+    const outer = sizeOf(a.shape.slice(0, axis));
+    const inner = sizeOf(a.shape.slice(axis + 1));
+    const rowLength = a.shape[axis] * inner;
+    let column = 0;
+    return sizes.map((size) => {
+      const shape = a.shape.map((d, i) => (i === axis ? size : d));
+      const out = allocArray(a.dtype, sizeOf(shape));
+      const block = size * inner;
+      for (let o = 0; o < outer; o++) out.set(x.subarray(o * rowLength + column, o * rowLength + column + block), o * block);
+      column += block;
+      return be.output(shape, a.dtype, out);
+    });
+  });
+
   // Inputs share every axis but `axis`; each contributes a block of shape[axis]·inner per outer index.
   register('concat', (inputs, attrs, be) => {
     const axis = attrs.axis as number;

@@ -297,6 +297,19 @@ function registerShape(): void {
     return out;
   });
 
+  register('split', ([x], attrs, be) => {
+    const axis = attrs.axis as number;
+    const strides = stridesOf(x.shape);
+    let begin = 0;
+    return (attrs.sizes as number[]).map((size) => {
+      const shape = x.shape.map((d, i) => (i === axis ? size : d));
+      const out = be.output(shape, x.dtype);
+      copy(be, be.ptr(x) + begin * strides[axis] * 4, be.ptr(out), shape, strides, stridesOf(shape));
+      begin += size;
+      return out;
+    });
+  });
+
   register('pad', ([x], attrs, be) => {
     const paddings = attrs.paddings as [number, number][];
     const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);

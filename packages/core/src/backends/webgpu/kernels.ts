@@ -4,7 +4,7 @@ import { engine } from '../../engine';
 import { BackendError } from '../../errors';
 import { broadcastShapes, sameShape, sizeOf, stridesOf } from '../../shape';
 import { grid, type Program, WebGpuData, type WebGpuBackend } from './backend';
-import { COPY_WORKGROUP, fillSource, stridedCopySource } from './kernels/copy.wgsl';
+import { COPY_WORKGROUP, fillSource, SPLIT_PIECES, splitSource, stridedCopySource } from './kernels/copy.wgsl';
 import { conv1dSource, conv1dStepSource } from './kernels/conv1d.wgsl';
 import { crossEntropyMeanSource, crossEntropyRowsSource } from './kernels/cross_entropy.wgsl';
 import { BINARY_OPS, binarySource, castSource, ELEMENTWISE_WORKGROUP, UNARY_OPS, unarySource, whereSource } from './kernels/elementwise.wgsl';
@@ -129,6 +129,26 @@ function registerDataMovement(): void {
     const y = output(be, size, a.dtype);
     stridedCopy(be, bufferOf(a), bufferOf(y), size, strides, stridesOf(size), start);
     return y;
+  });
+
+  register('split', ([a], attrs, be) => {
+    const axis = attrs.axis as number;
+    const sizes = attrs.sizes as number[];
+    const inner = sizeOf(a.shape.slice(axis + 1));
+    const n = sizeOf(a.shape);
+    const outs = sizes.map((size) => output(be, a.shape.map((d, i) => (i === axis ? size : d)), a.dtype));
+    // Pieces SPLIT_PIECES at a time; empty ones get no binding (their buffers hold nothing to write).
+    const placed = sizes.map((size, k) => ({ size, begin: sizes.slice(0, k).reduce((m, s) => m + s, 0), out: outs[k] })).filter((q) => q.size > 0);
+    for (let first = 0; first < placed.length && n > 0; first += SPLIT_PIECES) {
+      const group = placed.slice(first, first + SPLIT_PIECES);
+      be.dispatch({
+        program: program(`split:${group.length}`, () => splitSource(group.length)),
+        params: [n, a.shape[axis] * inner, inner, ...group.flatMap((q) => [q.begin, q.size])],
+        buffers: [bufferOf(a), ...group.map((q) => bufferOf(q.out))],
+        workgroups: grid(n, COPY_WORKGROUP),
+      });
+    }
+    return outs;
   });
 
   register('concat', (inputs, attrs, be) => {
