@@ -27,7 +27,7 @@ export {
 } from './ops/arithmetic';
 export { sum, mean, max, logsumexp, argmax, type ReduceOptions } from './ops/reduce';
 export { reshape, transpose, slice, split, concat, stack, pad, gather, scatterAdd, embedding, where, cast, oneHot } from './ops/shape';
-export { softmax, logSoftmax, crossEntropy, conv1d, conv1dStep, rmsNorm, type Conv1dStepOptions, type CrossEntropyOptions } from './ops/nn';
+export { softmax, logSoftmax, crossEntropy, conv1d, conv1dStep, rmsNorm, addRmsNorm, type Conv1dStepOptions, type CrossEntropyOptions } from './ops/nn';
 export { rfft, irfft } from './ops/fft';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { sizeOf, broadcastShapes } from './shape';

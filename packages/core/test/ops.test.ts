@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  abs, add, argmax, cast, checkGradients, computeGradients, concat, conv1d, conv1dStep, cos, crossEntropy, DisposedError, dispose, div,
+  abs, add, addRmsNorm, argmax, cast, checkGradients, computeGradients, concat, conv1d, conv1dStep, cos, crossEntropy, DisposedError, dispose, div,
   DTypeError, embedding, erf, exp, gather, gelu, irfft, keep, logSoftmax, logsumexp, matmul, max, maximum, mean,
   memory, minimum, mul, pad, pow, rand, randn, reshape, rfft, rmsNorm, rsqrt, scatterAdd, ShapeError, sigmoid, silu,
   sin, slice, softmax, softplus, split, sqrt, square, stack, sub, sum, tanh, tensor, tidy, transpose, ValueError, where,
@@ -203,6 +203,13 @@ describe('nn ops', () => {
         expect(values(step.window)).toEqual(values(slice(seq, [0, 0, 1], [B, C, K])));
       }
     }
+    // addRmsNorm: the sum and its norm, as add and rmsNorm give them.
+    {
+      const [x, r, w] = [randn([3, 5], { seed: 34 }), randn([3, 5], { seed: 35 }), randn([5], { seed: 36 })];
+      const fused = addRmsNorm(x, r, w, 1e-3);
+      expect(values(fused.sum)).toEqual(values(add(x, r)));
+      values(fused.normed).forEach((v, k) => expect(v).toBeCloseTo(values(rmsNorm(add(x, r), w, 1e-3))[k], 6));
+    }
     // rms of [3, 4] is √12.5.
     const n = values(rmsNorm(tensor([[3, 4]]), tensor([1, 2]), 0));
     expect(n[0]).toBeCloseTo(3 / Math.sqrt(12.5), 6);
@@ -222,6 +229,10 @@ describe('nn ops', () => {
     await expectGradients((a, w, b) => conv1d(a, w, b), [input, randn([3, 4], { seed: 18 }), randn([3], { seed: 19 })]);
     await expectGradients((a, w) => conv1d(a, w), [randn([1, 2, 3], { seed: 20 }), randn([2, 5], { seed: 21 })]);
     await expectGradients((a, w) => rmsNorm(a, w), [randn([2, 3, 5], { seed: 22 }), randn([5], { seed: 23 })]);
+    await expectGradients((a, r, w) => {
+      const { sum: total, normed } = addRmsNorm(a, r, w);
+      return concat([mul(total, 0.5), normed], -1);
+    }, [randn([2, 3, 5], { seed: 26 }), randn([2, 3, 5], { seed: 27 }), randn([5], { seed: 28 })]);
     await expectGradients((a, w) => rmsNorm(a, w, 1e-3), [randn([7], { seed: 24 }), randn([7], { seed: 25 })]);
   });
 });
@@ -296,6 +307,8 @@ describe('typed errors', () => {
     expect(() => split(f([2, 5]), [2, 2], 1)).toThrow(/split: sizes \[2,2\] must be non-negative integers adding up to axis 1 of x \[2, 5\] \(5\)/);
     expect(() => split(f([2, 5]), [6, -1], 1)).toThrow(ShapeError);
     expect(() => split(f([2, 5]), [5], 2)).toThrow(/split: axis 2 is out of range for rank 2/);
+    expect(() => addRmsNorm(f([2, 4]), f([2, 3]), f([4]))).toThrow(/addRmsNorm: expected x and residual \[..., D\] of one shape and weight \[D\], got \[2, 4\], \[2, 3\] and \[4\]/);
+    expect(() => addRmsNorm(f([2, 4]), f([2, 4]), f([3]))).toThrow(ShapeError);
     expect(() => rmsNorm(f([2, 4]), f([3]))).toThrow(/rmsNorm: expected x \[..., D\] and weight \[D\], got \[2, 4\] and \[3\]/);
     expect(() => crossEntropy(f([3, 4]), i([1, 2]))).toThrow(/crossEntropy: expected logits \[N, C\] and targets \[N\], got \[3, 4\] and \[2\]/);
     expect(() => irfft(f([3, 4]), 6)).toThrow(/irfft: X must be \[..., bins, 2\]/);

@@ -210,6 +210,8 @@ describe('webgpu backend: kernels against cpu', () => {
       await compareKernel('crossEntropy', [normal([3, 300], 20), ints([299, 0, 7])], { ignoreIndex: -100 }, { backend });
       await compareKernel('rmsNorm', [normal([2, 3, 5], 21), normal([5], 22)], { eps: 1e-5 }, { backend });
       await compareKernel('rmsNorm', [normal([3, 300], 21), normal([300], 22)], { eps: 1e-5 }, { backend });
+      await compareKernel('addRmsNorm', [normal([2, 3, 5], 21), normal([2, 3, 5], 23), normal([5], 22)], { eps: 1e-5 }, { backend });
+      await compareKernel('addRmsNorm', [normal([3, 300], 21), normal([3, 300], 23), normal([300], 22)], { eps: 1e-5 }, { backend });
     }
     await compareKernel('conv1d', [normal([2, 3, 9], 23), normal([3, 4], 24), normal([3], 25)]);
     await compareKernel('conv1d', [normal([1, 2, 3], 23), normal([2, 4], 24)]);

@@ -87,19 +87,19 @@ export function blockForward(
 }
 
 /**
- * One token: `hidden` [batch, dModel] → hidden + mixer(norm(hidden)). Returns the new conv state; the
- * SSM state tensor is updated in place by the scan's step kernel.
+ * One token through the mixer: `normed` [batch, dModel] (the block's input after its RMSNorm) → the mixer's
+ * output, which the caller adds to the residual stream (with the next norm: `addRmsNorm`). Returns the new
+ * conv state; the SSM state tensor is updated in place by the scan's step kernel.
  */
-export function blockStep(
+export function mixerStep(
   config: MambaConfig,
   w: BlockWeights,
-  hidden: Tensor,
+  normed: Tensor,
   state: BlockState,
   /** A = −exp(A_log) where the caller keeps it between tokens (else computed here: two dispatches a layer). */
   A: Tensor = neg(exp(w.ALog)),
-): { hidden: Tensor; conv: Tensor } {
+): { out: Tensor; conv: Tensor } {
   const { dInner, dState, dtRank, dConv } = config;
-  const normed = rmsNorm(hidden, w.norm, config.layerNormEpsilon);
   let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, (2·)dInner]
   if (w.inProjBias) xz = add(xz, w.inProjBias);
   const [x, z] = config.gated ? split(xz, [dInner, dInner], 1) : [xz, undefined];
@@ -113,7 +113,6 @@ export function blockStep(
   const y = selectiveStateUpdate({
     state: state.ssm, x: xc, dt, A, B, C, D: w.D, z, dtBias: w.dtProjBias, dtSoftplus: true,
   });
-  let out = matmul(y, w.outProj, { transposeB: true });
-  if (w.outProjBias) out = add(out, w.outProjBias);
-  return { hidden: add(hidden, out), conv };
+  const out = matmul(y, w.outProj, { transposeB: true });
+  return { out: w.outProjBias ? add(out, w.outProjBias) : out, conv };
 }

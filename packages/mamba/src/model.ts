@@ -9,6 +9,7 @@ import {
   Module,
   ShapeError,
   add,
+  addRmsNorm,
   ValueError,
   crossEntropy,
   embedding,
@@ -32,7 +33,7 @@ import { MambaConfig, type MambaConfigInit } from './config';
 import { initialWeights } from './init';
 import { ltiContinue, ltiMixerOptions } from './lti';
 import { CONFIG_FILE, readCheckpoint, WEIGHTS_FILE, writeFiles, type CheckpointTarget, type PretrainedSource } from './io';
-import { blockForward, blockStep, type BlockState, type BlockWeights } from './mixer';
+import { blockForward, mixerStep, type BlockState, type BlockWeights } from './mixer';
 import { sampleToken, validateSampling, type SamplingOptions } from './sampling';
 import { checkWeights, EMBEDDING, layerPrefix, NORM_F, type HostWeight } from './weights';
 
@@ -236,7 +237,11 @@ export class MambaLM extends ParameterGroup {
 
   /** Final norm and the tied head: [..., dModel] → [..., vocab]. */
   private head(hidden: Tensor): Tensor {
-    const normed = rmsNorm(hidden, this.weight(NORM_F), this.config.layerNormEpsilon);
+    return this.logits(rmsNorm(hidden, this.weight(NORM_F), this.config.layerNormEpsilon));
+  }
+
+  /** The tied head on the final norm's output. */
+  private logits(normed: Tensor): Tensor {
     return matmul(normed, this.weight(EMBEDDING), { transposeB: true });
   }
 
@@ -300,20 +305,24 @@ export class MambaLM extends ParameterGroup {
     if (ids.shape[0] !== cache.batch) throw new ShapeError('step', `ids ${shapeStr(ids.shape)} must have the cache's batch ${cache.batch}`);
     return noGrad(() =>
       tidy(() => {
+        const { nLayer, layerNormEpsilon: eps } = this.config;
+        // Each block's residual add is fused with the next norm (the last with the final norm).
+        const normOf = (i: number) => this.weight(i < nLayer ? `${layerPrefix(i)}norm.weight` : NORM_F);
         let hidden = embedding(this.weight(EMBEDDING), ids);
-        for (let i = 0; i < this.config.nLayer; i++) {
-          if (this.config.isLti) {
-            const normed = rmsNorm(hidden, this.weight(`${layerPrefix(i)}norm.weight`), this.config.layerNormEpsilon);
-            hidden = add(hidden, this.ltiMixers[i].step(normed, cache.lti[i]));
-            continue;
+        let normed = rmsNorm(hidden, normOf(0), eps);
+        for (let i = 0; i < nLayer; i++) {
+          let out: Tensor;
+          if (this.config.isLti) out = this.ltiMixers[i].step(normed, cache.lti[i]);
+          else {
+            const w = this.block(i);
+            const step = mixerStep(this.config, w, normed, { conv: cache.conv[i], ssm: cache.ssm[i] }, cache.decayRates(i, w.ALog));
+            cache.replaceConv(i, step.conv);
+            out = step.out;
           }
-          const w = this.block(i);
-          const out = blockStep(this.config, w, hidden, { conv: cache.conv[i], ssm: cache.ssm[i] }, cache.decayRates(i, w.ALog));
-          cache.replaceConv(i, out.conv);
-          hidden = out.hidden;
+          ({ sum: hidden, normed } = addRmsNorm(hidden, out, normOf(i + 1), eps));
         }
         cache.seqLen++;
-        return this.head(hidden);
+        return this.logits(normed);
       }),
     );
   }

@@ -1,6 +1,6 @@
 import { engine } from '../engine';
 import { ShapeError, ValueError, shapeStr } from '../errors';
-import { normalizeAxes } from '../shape';
+import { normalizeAxes, sameShape } from '../shape';
 import type { Tensor } from '../tensor';
 import { abs, add, div, exp, mul, rsqrt, sign, sub } from './arithmetic';
 import { mean, sum } from './reduce';
@@ -116,13 +116,36 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-5): Tensor {
   if (!(eps >= 0)) throw new ValueError('rmsNorm', `eps must be ≥ 0, got ${eps}`);
   return run1('rmsNorm', [x, weight], { eps });
 }
-engine.registerGradient('rmsNorm', ([dy], { inputs: [x, weight], attrs }) => {
+/** rmsNorm's gradients at x for dy: [dx, dweight]. */
+function rmsNormGradients(dy: Tensor, x: Tensor, weight: Tensor, eps: number): [Tensor, Tensor] {
   // With r = rsqrt(mean(x²) + eps) and g = dy·w: dx = r·g − x·r³·mean(g·x); dw = Σ over rows of dy·x·r.
   const last = x.rank - 1;
-  const r = rsqrt(add(mean(mul(x, x), last, { keepDims: true }), attrs.eps as number));
+  const r = rsqrt(add(mean(mul(x, x), last, { keepDims: true }), eps));
   const g = mul(dy, weight);
   const dx = sub(mul(g, r), mul(mul(x, mul(r, mul(r, r))), mean(mul(g, x), last, { keepDims: true })));
   const leading = x.shape.map((_, i) => i).slice(0, last);
   const dw = leading.length > 0 ? sum(mul(dy, mul(x, r)), leading) : mul(dy, mul(x, r));
   return [dx, dw];
+}
+engine.registerGradient('rmsNorm', ([dy], { inputs: [x, weight], attrs }) => rmsNormGradients(dy, x, weight, attrs.eps as number));
+
+
+/**
+ * The residual add of a pre-norm block and the next block's RMSNorm in one kernel (mamba_ssm's fused
+ * add-norm): s = x + residual and rmsNorm(s, weight, eps), x and residual [..., D], weight [D].
+ */
+export function addRmsNorm(x: Tensor, residual: Tensor, weight: Tensor, eps = 1e-5): { sum: Tensor; normed: Tensor } {
+  for (const [name, t] of Object.entries({ x, residual, weight })) assertFloat('addRmsNorm', name, t);
+  if (x.rank < 1 || !sameShape(x.shape, residual.shape) || weight.rank !== 1 || weight.shape[0] !== x.shape[x.rank - 1]) {
+    throw new ShapeError('addRmsNorm', `expected x and residual [..., D] of one shape and weight [D], got ${shapeStr(x.shape)}, ${shapeStr(residual.shape)} and ${shapeStr(weight.shape)}`);
+  }
+  if (!(eps >= 0)) throw new ValueError('addRmsNorm', `eps must be ≥ 0, got ${eps}`);
+  const [total, normed] = engine.runKernel('addRmsNorm', [x, residual, weight], { eps });
+  return { sum: total, normed };
+}
+engine.registerGradient('addRmsNorm', ([dSum, dNormed], { inputs: [, , weight], outputs: [s], attrs }) => {
+  // Both inputs reach the output only through s = x + residual.
+  const [ds, dw] = rmsNormGradients(dNormed, s, weight, attrs.eps as number);
+  const dx = add(dSum, ds);
+  return [dx, dx, dw];
 });

@@ -2,7 +2,7 @@ import { ValueError } from '../../errors';
 import { sizeOf } from '../../shape';
 import { register } from './kernels';
 
-/** softmax, logSoftmax, crossEntropy, conv1d (Mamba's causal depthwise conv) and its decoding step, and rmsNorm. */
+/** softmax, logSoftmax, crossEntropy, conv1d (Mamba's causal depthwise conv) and its decoding step, rmsNorm and addRmsNorm. */
 export function registerNnKernels(): void {
   // Along `axis` of a [outer, n, inner] view: shift by the max, exponentiate, normalize.
   const softmaxLike = (name: string, log: boolean) =>
@@ -114,5 +114,21 @@ export function registerNnKernels(): void {
       for (let d = 0; d < D; d++) out[base + d] = x[base + d] * scale * w[d];
     }
     return be.output(xi.shape, 'float32', out);
+  });
+
+  // s = x + residual, and s normalized as rmsNorm does.
+  register('addRmsNorm', ([xi, ri, wi], attrs, be) => {
+    const [x, r, w] = [be.values(xi), be.values(ri), be.values(wi)];
+    const D = wi.shape[0];
+    const sum = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) sum[i] = x[i] + r[i];
+    const normed = new Float32Array(x.length);
+    for (let base = 0; base < x.length; base += D) {
+      let squares = 0;
+      for (let d = 0; d < D; d++) squares += sum[base + d] * sum[base + d];
+      const scale = 1 / Math.sqrt(squares / D + (attrs.eps as number));
+      for (let d = 0; d < D; d++) normed[base + d] = sum[base + d] * scale * w[d];
+    }
+    return [be.output(xi.shape, 'float32', sum), be.output(xi.shape, 'float32', normed)];
   });
 }

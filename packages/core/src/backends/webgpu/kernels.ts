@@ -476,6 +476,21 @@ function registerNn(): void {
     return y;
   });
 
+  register('addRmsNorm', ([x, residual, w], attrs, be) => {
+    const D = w.shape[0];
+    const rows = D === 0 ? 0 : sizeOf(x.shape) / D;
+    const size = rowSize(D);
+    const subgroups = be.subgroupsFor(size);
+    const [sum, normed] = [output(be, x.shape), output(be, x.shape)];
+    be.dispatch({
+      program: program(`addRmsNorm:${size}:${subgroups}`, () => rmsNormSource(size, subgroups, true)),
+      params: [rows, D, floatBits(attrs.eps as number)],
+      buffers: [bufferOf(x), bufferOf(w), bufferOf(normed), bufferOf(residual), bufferOf(sum)],
+      workgroups: grid(rows, 1),
+    });
+    return [sum, normed];
+  });
+
   register('conv1d', ([x, w, bias], _attrs, be) => {
     const [, C, L] = x.shape;
     const K = w.shape[1];
