@@ -12,6 +12,7 @@ import { fftPassSource, irfftPackSource, irfftSource, irfftUnpackSource, rfftPac
 import { gatherSource, oneHotSource, scatterAddSource } from './kernels/gather.wgsl';
 import { MATMUL_LARGE, MATMUL_LARGE_DEEP, MATMUL_SMALL, matmulSource, matmulWorkgroupBytes, type MatmulTiling } from './kernels/matmul.wgsl';
 import { argmaxSource, REDUCE_WORKGROUP, reduceSource, type ReduceOp } from './kernels/reduce.wgsl';
+import { GEMV_MAX_ROWS, GEMV_WORKGROUP, gemvSource } from './kernels/gemv.wgsl';
 import { rmsNormSource } from './kernels/rms_norm.wgsl';
 import { softmaxSource } from './kernels/softmax.wgsl';
 
@@ -398,6 +399,18 @@ function registerMatmul(): void {
     const batch = sizeOf(batchShape);
     if (batch > 65535) throw new BackendError(`matmul: ${batch} batch matrices exceed the 65535 a webgpu dispatch allows; reshape into fewer, larger ones`);
     const y = output(be, outShape);
+    // A few rows against a [N, K] matrix (a decoding step's projections): the matrix-vector kernel.
+    if (batch === 1 && !transposeA && transposeB && M > 0 && M <= GEMV_MAX_ROWS && N > 0 && K > 0 && !be.matmulTiling) {
+      const vec4 = K % 4 === 0;
+      const subgroups = be.subgroupsFor(GEMV_WORKGROUP);
+      be.dispatch({
+        program: program(`gemv:${M}:${vec4}:${subgroups}`, () => gemvSource(M, vec4, subgroups)),
+        params: [M, N, vec4 ? K / 4 : K],
+        buffers: [bufferOf(a), bufferOf(b), bufferOf(y)],
+        workgroups: grid(N, 1),
+      });
+      return y;
+    }
     const aStrides = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * M * K);
     const bStrides = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * K * N);
     const tiling = be.matmulTiling ?? tilingFor(M, N, batch, be.limits.maxComputeWorkgroupStorageSize);
