@@ -157,6 +157,21 @@ describe('webgpu backend: kernels against cpu', () => {
     await compareKernel('argmax', [tensor(new Float32Array(500).fill(-3))], { axis: 0 });
   });
 
+  it('matmul of a few rows against a transposed matrix (the matrix-vector kernel), with and without subgroups', async () => {
+    const cases: [number[], number[], number[]][] = [
+      [[1, 48], [130, 48], [1, 130]],
+      [[2, 7], [5, 7], [2, 5]],
+      [[3, 768], [1, 768], [3, 1]],
+      [[4, 20], [67, 20], [4, 67]],
+      [[1, 1, 12], [9, 12], [1, 1, 9]],
+    ];
+    for (const backend of ['webgpu', 'webgpu-no-subgroups']) {
+      for (const [a, b, out] of cases) {
+        await compareKernel('matmul', [normal(a, 13), normal(b, 14)], { transposeA: false, transposeB: true, outShape: out }, { backend, atol: 1e-4 });
+      }
+    }
+  });
+
   it('matmul: transposes, batch broadcasting, odd sizes, both tilings', async () => {
     const cases: { a: number[]; b: number[]; out: number[]; tA?: boolean; tB?: boolean }[] = [
       { a: [5, 7], b: [7, 3], out: [5, 3] },
@@ -353,6 +368,33 @@ describe('webgpu backend: memory, batching and errors', () => {
       x.dispose();
     } finally {
       device.createBindGroup = create;
+    }
+  });
+
+  it('a full pool makes room for the sizes in use, longest unused first (decoding after a long forward)', async () => {
+    const be = await WebGpuBackend.create({ poolLimitBytes: 64 << 10 });
+    const device = be.device;
+    const create = device.createBuffer;
+    let made = 0;
+    device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+      made++;
+      return create.call(this, descriptor);
+    };
+    try {
+      // A long forward's buffers, freed, fill the pool to its limit.
+      const large = Array.from({ length: 4 }, () => be.createBuffer(16 << 10));
+      for (const buffer of large) be.releaseBuffer(buffer);
+      expect(be.poolMemory()).toMatchObject({ bytes: 64 << 10, buffers: 4 });
+      // Decoding then asks for and frees a small buffer at every token: it is kept from the first on.
+      be.releaseBuffer(be.createBuffer(1024));
+      const afterFirst = made;
+      for (let i = 0; i < 5; i++) be.releaseBuffer(be.createBuffer(1024));
+      expect(made, 'no new buffers after the first token').toBe(afterFirst);
+      // One large buffer (the longest unused size) made room; the others stay.
+      expect(be.poolMemory()).toMatchObject({ bytes: (48 << 10) + 1024, buffers: 4 });
+    } finally {
+      device.createBuffer = create;
+      be.dispose();
     }
   });
 

@@ -112,6 +112,9 @@ export class WebGpuBackend implements Backend {
   private nextBufferId = 0;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private poolBytes = 0;
+  /** When each size class was last asked for (a counter): a full pool gives up the longest unused first. */
+  private readonly sizeLastAsked = new Map<number, number>();
+  private asks = 0;
   /** Freed while the current batch may still read them: they join the pool after it is submitted. */
   /**
    * Buffers freed while a batch is being recorded, by size. Kernels may take them for their outputs at once:
@@ -223,6 +226,7 @@ export class WebGpuBackend implements Backend {
     }
     this.liveBytes += size;
     this.liveBuffers++;
+    this.sizeLastAsked.set(size, ++this.asks);
     const free = this.pool.get(size);
     if (free && free.length > 0) {
       this.poolBytes -= size;
@@ -249,6 +253,7 @@ export class WebGpuBackend implements Backend {
   }
 
   private recycle(buffer: GPUBuffer): void {
+    if (!this.disposed && this.poolBytes + buffer.size > this.poolLimitBytes) this.makeRoom(buffer.size);
     if (this.disposed || this.poolBytes + buffer.size > this.poolLimitBytes) {
       buffer.destroy();
       return;
@@ -257,6 +262,24 @@ export class WebGpuBackend implements Backend {
     if (!list) this.pool.set(buffer.size, (list = []));
     list.push(buffer);
     this.poolBytes += buffer.size;
+  }
+
+  /**
+   * Destroys pooled buffers of other size classes, longest unused first, until `size` more bytes fit. (A
+   * forward over a long sequence fills the pool with its large buffers; the decoding that follows frees
+   * small ones, which must be kept, or every token allocates anew.)
+   */
+  private makeRoom(size: number): void {
+    const classes = [...this.pool.keys()].filter((s) => s !== size).sort((a, b) => (this.sizeLastAsked.get(a) ?? 0) - (this.sizeLastAsked.get(b) ?? 0));
+    for (const s of classes) {
+      const list = this.pool.get(s)!;
+      while (list.length > 0 && this.poolBytes + size > this.poolLimitBytes) {
+        list.pop()!.destroy();
+        this.poolBytes -= s;
+      }
+      if (list.length === 0) this.pool.delete(s);
+      if (this.poolBytes + size <= this.poolLimitBytes) return;
+    }
   }
 
   allocate(_dtype: DType, size: number): DataId {
