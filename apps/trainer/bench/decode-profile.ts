@@ -12,11 +12,12 @@ import { create, globals } from 'webgpu';
 import { add, registerBackend, setBackend, tensor, tidy, WebGpuBackend } from '@ssmjs/core';
 import { MambaLM } from '@ssmjs/mamba';
 import '@ssmjs/selective-scan';
-import { MAMBA_130M, tokenIds } from '../src/commands/bench-model';
+import { benchDecode, MAMBA_130M, tokenIds } from '../src/commands/bench-model';
 
 const args = process.argv.slice(2);
 const tiny = args.includes('--tiny');
 const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 5) || 5;
+const forwards = Number(args[args.indexOf('--forwards') + 1] ?? 3) || 3;
 Object.assign(globalThis, globals);
 const gpu = create(process.env.DAWN_TOGGLES ? [process.env.DAWN_TOGGLES] : []);
 registerBackend('webgpu', () => WebGpuBackend.create({ gpu, powerPreference: 'high-performance' }), 2);
@@ -30,6 +31,23 @@ backend.device.createBuffer = function (this: GPUDevice, d: GPUBufferDescriptor)
   return createBuffer.call(this, d);
 };
 
+// --as-gpu-bench: gpu-bench.ts's order (forward benchmark, then its decode benchmark) before anything else,
+// then the same decode benchmark twice more.
+if (args.includes('--as-gpu-bench')) {
+  const m = MambaLM.create(tiny ? { dModel: 64, nLayer: 2, vocabSize: 512 } : MAMBA_130M, { seed: 0 });
+  const be = tensor([0]).backend as WebGpuBackend;
+  await be.sync();
+  const ids = tokenIds(1, tiny ? 64 : 2048, m.config.vocabSize);
+  for (let i = 0; i < 9; i++) {
+    tidy(() => m.forward(ids)).dispose();
+    await be.sync();
+  }
+  ids.dispose();
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) runs.push(32 / ((await benchDecode(m, 'decode', 1, 32, { warmup: 1, repeats: 5 })).medianMs / 1000));
+  console.log(JSON.stringify({ benchDecodeTokPerS: runs }));
+  process.exit(0);
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const model = MambaLM.create(tiny ? { dModel: 64, nLayer: 2, vocabSize: 512 } : MAMBA_130M, { seed: 1 });
 const steps = 32;
@@ -97,12 +115,16 @@ async function profileDecode(): Promise<Record<string, number>> {
 result.fresh = await profileDecode();
 // As gpu-bench.ts runs it: after a forward at L 2048 over the same model (its pool and caches then full).
 const ids = tokenIds(1, tiny ? 64 : 2048, model.config.vocabSize);
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < forwards; i++) {
   tidy(() => model.forward(ids)).dispose();
   await backend.sync();
 }
 ids.dispose();
 result.poolAfterForward = backend.poolMemory();
 result.afterForward = await profileDecode();
+// gpu-bench.ts's own decode measurement, in this process: tokens/s over whole 32-step runs.
+const harness = await benchDecode(model, 'decode', 1, steps, { warmup: 1, repeats: 5 });
+result.benchDecodeTokPerS = steps / (harness.medianMs / 1000);
+result.benchDecodeSamplesMs = harness.samples;
 console.log(JSON.stringify(result, null, 2));
 process.exit(0);
