@@ -63,6 +63,17 @@ async function moveAll(xs: Tensor[], backend: string): Promise<Tensor[]> {
   return out;
 }
 
+/** Counts a device's calls of one of its methods until `restore()`. */
+function countCalls(device: GPUDevice, method: 'createBindGroup' | 'createBuffer'): { readonly count: number; restore(): void } {
+  const original = device[method] as (...args: unknown[]) => unknown;
+  let count = 0;
+  (device as unknown as Record<string, unknown>)[method] = function (this: GPUDevice, ...args: unknown[]) {
+    count++;
+    return original.apply(this, args);
+  };
+  return { get count() { return count; }, restore: () => { (device as unknown as Record<string, unknown>)[method] = original; } };
+}
+
 const normal = (shape: number[], seed: number) => randn(shape, { seed });
 const positive = (shape: number[], seed: number) => add(abs(randn(shape, { seed })), 0.1);
 const ints = (values: number[], shape = [values.length]) => tensor(Int32Array.from(values), shape, 'int32');
@@ -338,13 +349,7 @@ describe('webgpu backend: memory, batching and errors', () => {
   });
 
   it('reuses bind groups: the same ops on pooled buffers make none after two rounds, and a trimmed pool gives right results', async () => {
-    const device = gpu.device;
-    const create = device.createBindGroup;
-    let made = 0;
-    device.createBindGroup = function (this: GPUDevice, descriptor: GPUBindGroupDescriptor) {
-      made++;
-      return create.call(this, descriptor);
-    };
+    const made = countCalls(gpu.device, 'createBindGroup');
     try {
       const x = await toBackend(normal([67], 40), 'webgpu');
       const round = async () => {
@@ -357,29 +362,23 @@ describe('webgpu backend: memory, batching and errors', () => {
       // pool hands out the same buffers in the same order.
       const first = await round();
       expect(await round()).toBe(first);
-      const afterFirst = made;
+      const afterFirst = made.count;
       expect(afterFirst).toBeGreaterThan(0);
       for (let i = 0; i < 5; i++) expect(await round()).toBe(first);
-      expect(made, 'no new bind groups in later rounds').toBe(afterFirst);
+      expect(made.count, 'no new bind groups in later rounds').toBe(afterFirst);
       // Destroyed buffers are never bound again: new ones get new bind groups and the same values.
       gpu.trimPool();
       expect(await round()).toBe(first);
-      expect(made).toBeGreaterThan(afterFirst);
+      expect(made.count).toBeGreaterThan(afterFirst);
       x.dispose();
     } finally {
-      device.createBindGroup = create;
+      made.restore();
     }
   });
 
   it('a full pool makes room for the sizes in use, longest unused first (decoding after a long forward)', async () => {
     const be = await WebGpuBackend.create({ poolLimitBytes: 64 << 10 });
-    const device = be.device;
-    const create = device.createBuffer;
-    let made = 0;
-    device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
-      made++;
-      return create.call(this, descriptor);
-    };
+    const made = countCalls(be.device, 'createBuffer');
     try {
       // A long forward's buffers, freed, fill the pool to its limit.
       const large = Array.from({ length: 4 }, () => be.createBuffer(16 << 10));
@@ -387,13 +386,13 @@ describe('webgpu backend: memory, batching and errors', () => {
       expect(be.poolMemory()).toMatchObject({ bytes: 64 << 10, buffers: 4 });
       // Decoding then asks for and frees a small buffer at every token: it is kept from the first on.
       be.releaseBuffer(be.createBuffer(1024));
-      const afterFirst = made;
+      const afterFirst = made.count;
       for (let i = 0; i < 5; i++) be.releaseBuffer(be.createBuffer(1024));
-      expect(made, 'no new buffers after the first token').toBe(afterFirst);
+      expect(made.count, 'no new buffers after the first token').toBe(afterFirst);
       // One large buffer (the longest unused size) made room; the others stay.
       expect(be.poolMemory()).toMatchObject({ bytes: (48 << 10) + 1024, buffers: 4 });
     } finally {
-      device.createBuffer = create;
+      made.restore();
       be.dispose();
     }
   });
