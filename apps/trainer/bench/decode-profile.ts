@@ -6,8 +6,11 @@
 //     percentile; tokens/s from the mean);
 //   - steps without reads: 32 tokens recorded back to back and read once at the end (what the GPU and the
 //     recording take without the round trips; the tokens fed are fixed, so no sampling is needed).
+// All of it on a fresh model, then again after `--forwards` (3) forwards at L 2048 have filled the buffer
+// pool, then gpu-bench's own `benchDecode` in this process. `--as-gpu-bench` runs gpu-bench's order only
+// (nine forwards, then its decode benchmark three times): how the pool's eviction was found.
 // Medians over rounds. Bundle and run as gpu-bench.ts (its header), with this file instead:
-//   node .device/decode-profile.mjs [--tiny] [--rounds 5]
+//   node .device/decode-profile.mjs [--tiny] [--rounds 5] [--forwards 3] [--as-gpu-bench]
 import { create, globals } from 'webgpu';
 import { add, registerBackend, setBackend, tensor, tidy, WebGpuBackend } from '@ssmjs/core';
 import { MambaLM } from '@ssmjs/mamba';
