@@ -96,8 +96,8 @@ export function mixerStep(
   w: BlockWeights,
   normed: Tensor,
   state: BlockState,
-  /** A = −exp(A_log) where the caller keeps it between tokens (else computed here: two dispatches a layer). */
-  A: Tensor = neg(exp(w.ALog)),
+  /** A = −exp(A_log), which the caller keeps between tokens (`MambaCache.decayRates`). */
+  A: Tensor,
 ): { out: Tensor; conv: Tensor } {
   const { dInner, dState, dtRank, dConv } = config;
   let xz = matmul(normed, w.inProj, { transposeB: true }); // [batch, (2·)dInner]

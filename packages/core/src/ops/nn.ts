@@ -129,7 +129,6 @@ function rmsNormGradients(dy: Tensor, x: Tensor, weight: Tensor, eps: number): [
 }
 engine.registerGradient('rmsNorm', ([dy], { inputs: [x, weight], attrs }) => rmsNormGradients(dy, x, weight, attrs.eps as number));
 
-
 /**
  * The residual add of a pre-norm block and the next block's RMSNorm in one kernel (mamba_ssm's fused
  * add-norm): s = x + residual and rmsNorm(s, weight, eps), x and residual [..., D], weight [D].
